@@ -1,0 +1,380 @@
+"""The `ketaprep` command: thin Typer commands over the library, one error boundary.
+
+Heavy modules are imported inside each command so `ketaprep --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+# typer 0.28 ships its own copy of click; these are its exception classes.
+from typer._click import exceptions as click_exceptions
+
+from ketaprep.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, KetaprepError, UsageError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from ketaprep.loader import SetLibrary
+    from ketaprep.models import Clinic
+    from ketaprep.sheet import Format
+    from ketaprep.timefmt import Clock
+
+HELP = """Print a patient's ketamine treatment instructions with every time worked out.
+
+\b
+Examples:
+  ketaprep render --start 09:00
+  ketaprep render --start 9:30am --date 2026-11-24 --patient "Ada Test"
+  ketaprep render --start 13:00 --set iv-depression-40m --format text
+  ketaprep render --start 09:00 --set iv-variable --duration 90m
+  ketaprep sets
+  ketaprep show iv-pain-4h
+  ketaprep check
+
+\b
+Times can be written 9:00, 09:00, 9am, 9:30 pm or 21:30.
+Set up your clinic's name and phone once with --clinic clinic.yaml
+or the KETAPREP_CLINIC environment variable.
+"""
+
+app = typer.Typer(
+    help=HELP,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 88},
+)
+
+
+class OutputFormat(str, Enum):
+    terminal = "terminal"
+    text = "text"
+    html = "html"
+    pdf = "pdf"
+    json = "json"
+    ics = "ics"
+
+
+FORMAT_NAMES: dict[OutputFormat, Format] = {
+    OutputFormat.terminal: "terminal",
+    OutputFormat.text: "text",
+    OutputFormat.html: "html",
+    OutputFormat.pdf: "pdf",
+    OutputFormat.json: "json",
+    OutputFormat.ics: "ics",
+}
+
+
+class LangChoice(str, Enum):
+    en = "en"
+    fr = "fr"
+    en_fr = "en+fr"
+
+
+class PaperChoice(str, Enum):
+    letter = "letter"
+    a4 = "a4"
+
+
+class ClockChoice(str, Enum):
+    h12 = "12"
+    h24 = "24"
+
+
+def _parse_start(value: str) -> str:
+    from ketaprep.parsing import TIME_EXAMPLES, parse_clock_time
+
+    if parse_clock_time(value) is None:
+        raise typer.BadParameter(f'"{value}" is not a time (examples: {TIME_EXAMPLES})')
+    return value
+
+
+def _parse_date_option(value: Optional[str]) -> Optional[str]:
+    from ketaprep.parsing import parse_date
+
+    if value is not None and parse_date(value) is None:
+        raise typer.BadParameter(f'"{value}" is not a date; write it as YYYY-MM-DD (e.g. 2026-11-24)')
+    return value
+
+
+def _parse_duration_option(value: Optional[str]) -> Optional[str]:
+    from ketaprep.parsing import DURATION_EXAMPLES, parse_duration
+
+    if value is not None and parse_duration(value) is None:
+        raise typer.BadParameter(f'"{value}" is not a duration (examples: {DURATION_EXAMPLES})')
+    return value
+
+
+ClinicOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--clinic",
+        help="Clinic profile (YAML: name, phone, address, time zone, defaults). "
+        "Default: the KETAPREP_CLINIC environment variable.",
+        show_default=False,
+    ),
+]
+
+
+def _load_clinic(path: Optional[Path], quiet: bool = False) -> Optional[Clinic]:
+    from ketaprep.loader import load_clinic
+
+    if path is None and os.environ.get("KETAPREP_CLINIC"):
+        path = Path(os.environ["KETAPREP_CLINIC"])
+    if path is None:
+        if not quiet:
+            typer.echo(
+                "note: no clinic profile, so the handout shows a neutral clinic line; "
+                "set one with --clinic clinic.yaml or KETAPREP_CLINIC=clinic.yaml",
+                err=True,
+            )
+        return None
+    return load_clinic(path)
+
+
+def _library(clinic: Optional[Clinic], clinic_path: Optional[Path]) -> SetLibrary:
+    from ketaprep.loader import SetLibrary, builtin_dir
+
+    dirs = []
+    if clinic and clinic.sets_dir:
+        base = (clinic_path or Path(os.environ.get("KETAPREP_CLINIC", "."))).parent
+        dirs.append(base / clinic.sets_dir)
+    if os.environ.get("KETAPREP_SETS"):
+        dirs.append(Path(os.environ["KETAPREP_SETS"]))
+    dirs.append(builtin_dir())
+    return SetLibrary(dirs)
+
+
+def _clinic_path(path: Optional[Path]) -> Optional[Path]:
+    if path is None and os.environ.get("KETAPREP_CLINIC"):
+        return Path(os.environ["KETAPREP_CLINIC"])
+    return path
+
+
+def _today(zone_name: str) -> dt.date:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(zone_name)).date()
+
+
+def _emit(data: bytes, output: Optional[str], binary: bool) -> None:
+    from ketaprep.files import write_atomic
+
+    if output in (None, "-"):
+        if binary and output is None and sys.stdout.isatty():
+            raise UsageError("PDF output is binary: give --output handout.pdf (or --output - to pipe it)")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_atomic(Path(output), data)
+
+
+@app.command(
+    help="""Print one patient's handout.
+
+\b
+Examples:
+  ketaprep render --start 09:00
+  ketaprep render --start 9:30am --date 2026-11-24 --patient "Ada Test"
+  ketaprep render --start 13:00 --set iv-depression-40m --format text
+  ketaprep render --start 09:00 --set iv-variable --duration 90m
+  ketaprep render --start 09:00 --format json --output handout.json
+""",
+    no_args_is_help=True,
+)
+def render(
+    start: Annotated[
+        str,
+        typer.Option(
+            "--start",
+            help="Treatment start time: 9:00, 09:00, 9am, 9:30 pm or 21:30.",
+            callback=_parse_start,
+            show_default=False,
+        ),
+    ],
+    date: Annotated[
+        Optional[str],
+        typer.Option(help="Appointment date, YYYY-MM-DD. Default: today in the clinic's time zone.",
+                     callback=_parse_date_option, show_default=False),
+    ] = None,
+    set_: Annotated[
+        Optional[str],
+        typer.Option("--set", help="Instruction set id (see `ketaprep sets`) or a .yaml file. Default: iv-pain-4h "
+                     "or the clinic's default_set.", show_default=False),
+    ] = None,
+    patient: Annotated[str, typer.Option(help='Patient name as it should be printed, e.g. "Ada Test".')] = "",
+    lang: Annotated[
+        Optional[LangChoice], typer.Option(help="Language: en, fr, or en+fr for a bilingual sheet. Default: en.",
+                                           show_default=False)
+    ] = None,
+    format_: Annotated[
+        OutputFormat, typer.Option("--format", help="terminal, text, html, pdf, json or ics.")
+    ] = OutputFormat.terminal,
+    output: Annotated[
+        Optional[str], typer.Option("--output", "-o", help="File to write; - for standard output (the default).",
+                                    show_default=False)
+    ] = None,
+    large_print: Annotated[bool, typer.Option("--large-print", help="Large print (16 pt and up) for html and pdf.")] = False,
+    paper: Annotated[PaperChoice, typer.Option(help="Paper size for html and pdf.")] = PaperChoice.letter,
+    clock: Annotated[
+        Optional[ClockChoice],
+        typer.Option(help="12 or 24-hour times. Default: 12 for English, 24 for French.", show_default=False),
+    ] = None,
+    tz: Annotated[
+        Optional[str], typer.Option("--tz", help="Clinic time zone, e.g. America/Toronto (the default).",
+                                    show_default=False)
+    ] = None,
+    clinic: ClinicOption = None,
+    duration: Annotated[
+        Optional[str],
+        typer.Option(help="Treatment length for sets whose length varies, e.g. 90m or 1h30m.",
+                     callback=_parse_duration_option, show_default=False),
+    ] = None,
+) -> None:
+    from ketaprep.parsing import parse_clock_time, parse_date, parse_duration
+    from ketaprep.sheet import Options, generated_date, make_sheet, write
+    from ketaprep.timeline import Appointment
+    from ketaprep.zones import check_zone
+
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path)
+    zone = tz or (profile.timezone if profile else "America/Toronto")
+    check_zone(zone, "--tz", usage=True)
+    library = _library(profile, clinic_path)
+    loaded = library.load(set_ or (profile.default_set if profile else "iv-pain-4h"))
+    day = parse_date(date) if date else _today(zone)
+    start_time = parse_clock_time(start)
+    assert day is not None and start_time is not None  # checked by the option callbacks
+    appointment = Appointment(day, start_time, zone, patient.strip(), parse_duration(duration) if duration else None)
+    language = lang.value if lang else (profile.lang if profile else "en")
+    clock_value: Optional[Clock] = 12 if clock == ClockChoice.h12 else 24 if clock == ClockChoice.h24 else None
+    import datetime as dt
+
+    sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(dt.date.today()))
+    is_tty = output in (None, "-") and sys.stdout.isatty()
+    width = 80
+    if is_tty:
+        import shutil
+
+        width = max(60, min(shutil.get_terminal_size((80, 24)).columns, 100))
+    options = Options(
+        paper="a4" if paper == PaperChoice.a4 else "letter",
+        large_print=large_print,
+        templates_dir=_templates_dir(profile, clinic_path),
+        width=width,
+        color=is_tty and format_ == OutputFormat.terminal and "NO_COLOR" not in os.environ,
+        alarm_minutes=profile.alarm_minutes if profile else 30,
+    )
+    data = write(FORMAT_NAMES[format_], [sheet], options)
+    _emit(data, output, binary=format_ == OutputFormat.pdf)
+
+
+def _templates_dir(profile: Optional[Clinic], clinic_path: Optional[Path]) -> Optional[Path]:
+    if profile and profile.templates_dir:
+        return (clinic_path.parent if clinic_path else Path(".")) / profile.templates_dir
+    return None
+
+
+@app.command(help="""List the instruction sets ketaprep can see (built-in and your clinic's).
+
+\b
+Example:
+  ketaprep sets
+""")
+def sets(clinic: ClinicOption = None) -> None:
+    from ketaprep.describe import sets_table
+
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path, quiet=True)
+    typer.echo(sets_table(_library(profile, clinic_path)), nl=False)
+
+
+@app.command(help="""Print one set's rules in plain words: windows, durations, sections.
+
+\b
+Example:
+  ketaprep show iv-pain-4h
+""")
+def show(
+    set_id: Annotated[str, typer.Argument(metavar="ID", help="Set id (see `ketaprep sets`) or a .yaml file.")],
+    clinic: ClinicOption = None,
+) -> None:
+    from ketaprep.describe import describe
+
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path, quiet=True)
+    typer.echo(describe(_library(profile, clinic_path).load(set_id)), nl=False)
+
+
+@app.command(help="""Check instruction sets and clinic profiles before they reach a patient.
+
+\b
+With no PATH, checks every set ketaprep can see. Exit 1 if anything is wrong.
+\b
+Examples:
+  ketaprep check
+  ketaprep check my-clinic/iv-pain-4h.yaml clinic.yaml
+""")
+def check(
+    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="[PATH]...", help="Set or clinic files.",
+                                                          show_default=False)] = None,
+    clinic: ClinicOption = None,
+) -> None:
+    from ketaprep.checker import run_check
+
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path, quiet=True)
+    text, ok = run_check(paths or [], _library(profile, clinic_path))
+    typer.echo(text, nl=False)
+    if not ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """The single error boundary: plain messages on stderr and the documented exit codes."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    command = typer.main.get_command(app)
+    if not args:
+        with command.make_context("ketaprep", ["--help"], resilient_parsing=True) as ctx:
+            typer.echo(command.get_help(ctx))
+        raise SystemExit(EXIT_OK)
+    try:
+        code = command.main(args=args, prog_name="ketaprep", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as exc:
+        assert exc.ctx is not None
+        typer.echo(exc.ctx.get_help())
+        code = EXIT_OK
+    except click_exceptions.UsageError as exc:
+        if debug:
+            raise
+        where = exc.ctx.command_path if exc.ctx else "ketaprep"
+        typer.echo(f"{where}: {exc.format_message()}", err=True)
+        typer.echo(f"Try: {where} --help", err=True)
+        code = EXIT_USAGE
+    except KetaprepError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc.message}", err=True)
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("stopped.", err=True)
+        code = 130
+    except BrokenPipeError:
+        code = EXIT_OK
+    except Exception as exc:  # the last resort: still no traceback, and no patient data
+        if debug:
+            raise
+        typer.echo(f"error: unexpected {type(exc).__name__}; run again with --debug for details", err=True)
+        code = EXIT_FAILED
+    raise SystemExit(code if isinstance(code, int) else EXIT_OK)

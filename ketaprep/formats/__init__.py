@@ -1,0 +1,1 @@
+"""One module per output format; each has `write(sheets, options) -> bytes`."""

@@ -1,0 +1,87 @@
+"""The terminal handout: rich, readable at 80 columns, the schedule as a table first.
+
+All text from sets and patients is passed to rich as `Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ketaprep.handout import Handout
+from ketaprep.sheet import Options, Sheet
+
+
+def _bullets(items: tuple[str, ...]) -> Table:
+    """A bulleted list whose wrapped lines hang under the text, not the bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=1)
+    grid.add_column()
+    for item in items:
+        grid.add_row("•", Text(item))
+    return grid
+
+
+def _handout(h: Handout) -> list[RenderableType]:
+    _ = h.gettext
+    out: list[RenderableType] = []
+    header = Text(h.clinic_name, style="bold")
+    if h.clinic_phone:
+        header.append(f"  {_('Phone')}: {h.clinic_phone}")
+    if h.clinic_address:
+        header.append(f"\n{h.clinic_address}")
+    out.append(header)
+    out.append(Text(h.title, style="bold"))
+    out.append(Text(f"{_('Patient')}: {h.patient or '______________________________'}"))
+    out.append(Text(f"{_('Appointment')}: {h.date_text}, {h.start_text}"))
+    out.append(Text(""))
+    table = Table(title=_("Your schedule"), title_justify="left", title_style="bold", box=box.SIMPLE_HEAVY, expand=True)
+    table.add_column(_("When"), ratio=2)
+    table.add_column(_("What"), ratio=3)
+    for row in h.schedule:
+        what = Text(row.label)
+        for note in row.notes:
+            what.append(f"\n{note}", style="italic")
+        table.add_row(Text(row.when, style="bold"), what)
+    out.append(table)
+    for section in h.sections:
+        out.append(Text(section.title, style="bold underline"))
+        out.append(_bullets(section.items))
+        out.append(Text(""))
+    out.append(Panel(_bullets(h.emergency.items), title=Text(h.emergency.title, style="bold"), box=box.HEAVY, title_align="left"))
+    out.append(Text(h.contact))
+    out.append(Text(_("If your care team tells you something different, follow your care team.")))
+    out.append(
+        Text(
+            f"{_('Instructions')}: {h.set_id} {h.set_version} ({h.set_hash}) | {_('Printed')} {h.generated}",
+            style="dim",
+        )
+    )
+    return out
+
+
+def write(sheets: list[Sheet], options: Options) -> bytes:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=options.width,
+        color_system="standard" if options.color else None,
+        force_terminal=options.color,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    for index, sheet in enumerate(sheets):
+        for number, handout in enumerate(sheet.handouts):
+            if index or number:
+                console.rule()
+            console.print(Group(*_handout(handout)))
+    text = buffer.getvalue()
+    if not options.color:  # plain output: no padding at line ends (stable golden files, clean pastes)
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return text.encode("utf-8")

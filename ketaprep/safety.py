@@ -1,0 +1,141 @@
+"""Required safety content: what every instruction set must say before it can be printed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from ketaprep.errors import SetError
+from ketaprep.parsing import parse_duration
+from ketaprep.timeline import ORDER
+from ketaprep.yamlsource import PathKey, where
+
+if TYPE_CHECKING:
+    from ketaprep.loader import LoadedSet
+
+ROUTES_NEEDING_FASTING = {"iv", "im", "intranasal", "subcutaneous", "oral", "sublingual"}
+SECTION_NAMES = ("about", "before", "day_of", "after", "side_effects", "emergency")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a set: where, what, and whether it blocks printing."""
+
+    level: Literal["error", "warning"]
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def texts_of(loaded: LoadedSet) -> Iterator[tuple[PathKey, dict[str, str]]]:
+    """Every translatable text in the set, with its path for error messages."""
+    model = loaded.model
+    yield ("title",), model.title
+    yield ("contact",), model.contact
+    for name in SECTION_NAMES:
+        for index, item in enumerate(getattr(model.sections, name)):
+            yield ("sections", name, index), item
+    for index, extra in enumerate(model.events):
+        yield ("events", index, "label"), extra.label
+
+
+def event_keys(loaded: LoadedSet) -> list[str]:
+    """The events this set's timeline will have."""
+    model = loaded.model
+    keys = ["arrive", "treatment_start", "treatment_end", "discharge"]
+    if model.fasting:
+        for key, value in (
+            ("last_meal", model.fasting.solids),
+            ("last_clear_liquid", model.fasting.clear_liquids),
+            ("last_medication", model.fasting.medications),
+        ):
+            if value is not None:
+                keys.append(key)
+    if model.caffeine:
+        keys.append("no_caffeine_from")
+    if model.companion:
+        keys.append("companion_until")
+    if model.no_driving and (model.no_driving.duration or model.no_driving.next_day_at):
+        keys.append("drive_again")
+    keys.extend(extra.key for extra in model.events)
+    return keys
+
+
+def problems(loaded: LoadedSet) -> list[Problem]:
+    """Every error that stops this set from being printed."""
+    model = loaded.model
+    name = str(loaded.path)
+    out: list[Problem] = []
+
+    def error(path: PathKey, message: str) -> None:
+        out.append(Problem("error", where(loaded.lines, path, name), message))
+
+    if not model.languages:
+        error(("languages",), "languages: list at least one language, e.g. [en, fr]")
+    for lang in model.languages:
+        if not re.fullmatch(r"[a-z]{2}", lang):
+            error(("languages",), f'languages: "{lang}" is not a two-letter language code (e.g. en, fr)')
+    treatment = model.treatment
+    if treatment.duration is None and (treatment.min_duration is None or treatment.max_duration is None):
+        error(("treatment",), "treatment: give duration (e.g. 4h), or min_duration and max_duration")
+    if treatment.duration is not None and (treatment.min_duration or treatment.max_duration):
+        error(("treatment",), "treatment: give either duration or min_duration/max_duration, not both")
+    if treatment.min_duration and treatment.max_duration and treatment.min_duration.delta > treatment.max_duration.delta:
+        error(("treatment", "min_duration"), "treatment: min_duration is longer than max_duration")
+    if model.hours and model.hours.earliest.time > model.hours.latest.time:
+        error(("hours",), "hours: earliest is after latest")
+    if model.caffeine and model.caffeine.stop != "start_of_day" and parse_duration(model.caffeine.stop) is None:
+        error(
+            ("caffeine", "stop"),
+            f'caffeine.stop: "{model.caffeine.stop}" is not allowed; use start_of_day or a duration (e.g. 12h)',
+        )
+    if not model.sections.emergency:
+        error(("sections",), "sections.emergency: every set must list the warning signs that mean going to the emergency room")
+    if model.driver is None:
+        error((), "driver: every set must have a driver rule (driver: {required: true})")
+    elif not model.driver.required:
+        error(("driver", "required"), "driver.required: must be true; every ketamine treatment needs a driver home")
+    if model.companion is None:
+        error((), "companion: every set must say how long a responsible adult stays (e.g. companion: {duration: 24h})")
+    if model.no_driving is None or model.no_driving.duration is None:
+        error(("no_driving",), "no_driving.duration: every set must say how long not to drive (e.g. 24h)")
+    if model.route in ROUTES_NEEDING_FASTING:
+        fasting = model.fasting
+        if fasting is None or fasting.solids is None or fasting.clear_liquids is None:
+            error(
+                ("fasting",),
+                f"fasting: route {model.route} needs fasting windows for solids and clear_liquids (e.g. 8h and 2h)",
+            )
+    seen: set[str] = set(ORDER)
+    for index, extra in enumerate(model.events):
+        if extra.key in seen or not re.fullmatch(r"[a-z][a-z0-9_]*", extra.key):
+            error(("events", index, "key"), f'events[{index}].key: "{extra.key}" must be new, in lower_snake_case')
+        seen.add(extra.key)
+        if (extra.before is None) == (extra.after is None):
+            error(("events", index), f"events[{index}]: give exactly one of before or after")
+    for path, text in texts_of(loaded):
+        for lang in model.languages:
+            if not text.get(lang, "").strip():
+                error(path, f"{_dotted(path)}: missing the {lang} text")
+        for lang in text:
+            if lang not in model.languages:
+                error(path, f"{_dotted(path)}: has {lang} text, but {lang} is not in languages")
+    return out
+
+
+def _dotted(path: PathKey) -> str:
+    from ketaprep.yamlsource import dotted
+
+    return dotted(path)
+
+
+def require_safe(loaded: LoadedSet) -> None:
+    """Refuse a set that is missing required safety content (first error shown, with a count)."""
+    found = [p for p in problems(loaded) if p.level == "error"]
+    if found:
+        more = f"\n  (and {len(found) - 1} more; run: ketaprep check {loaded.path})" if len(found) > 1 else ""
+        raise SetError(f"{found[0]}{more}")

@@ -1,0 +1,87 @@
+"""A sheet: one appointment's handout in one or two languages, ready for any format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ketaprep.handout import Handout, build_handout
+from ketaprep.loader import LoadedSet
+from ketaprep.models import Clinic
+from ketaprep.timefmt import Clock
+from ketaprep.timeline import Appointment, Timeline, compute
+
+Format = Literal["terminal", "text", "html", "pdf", "json", "ics"]
+FORMATS: tuple[Format, ...] = ("terminal", "text", "html", "pdf", "json", "ics")
+Paper = Literal["letter", "a4"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a sheet is written: paper, print size, templates, terminal width."""
+
+    paper: Paper = "letter"
+    large_print: bool = False
+    duplex: bool = False
+    templates_dir: Path | None = None
+    width: int = 80
+    color: bool = False
+    alarm_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class Sheet:
+    loaded: LoadedSet
+    timeline: Timeline
+    handouts: tuple[Handout, ...]
+    lang: str
+    clinic: Clinic | None = None
+    row: int | None = field(default=None, compare=False)
+
+
+def languages(lang: str) -> list[str]:
+    """`en+fr` -> ["en", "fr"]."""
+    return [part for part in lang.split("+") if part]
+
+
+def generated_date(today: dt.date) -> dt.date:
+    """The footer's generation date: SOURCE_DATE_EPOCH when set, for reproducible output."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return today
+
+
+def make_sheet(
+    loaded: LoadedSet,
+    appointment: Appointment,
+    clinic: Clinic | None,
+    lang: str,
+    clock: Clock | None,
+    generated: dt.date,
+) -> Sheet:
+    """Compute the timeline once and lay out the handout in each requested language."""
+    from ketaprep.errors import SetError
+
+    langs = languages(lang)
+    missing = [code for code in langs if code not in loaded.model.languages]
+    if missing:
+        raise SetError(
+            f'set "{loaded.model.id}" has no {"+".join(missing)} text; '
+            f"it is written in: {', '.join(loaded.model.languages)}"
+        )
+    timeline = compute(loaded.model, appointment)
+    handouts = tuple(build_handout(loaded, timeline, clinic, code, clock, generated) for code in langs)
+    return Sheet(loaded, timeline, handouts, lang, clinic)
+
+
+def write(fmt: Format, sheets: list[Sheet], options: Options) -> bytes:
+    """Write sheets in a format; more than one sheet makes a combined file."""
+    import importlib
+
+    module = importlib.import_module(f"ketaprep.formats.{fmt}_format")
+    data: bytes = module.write(sheets, options)
+    return data

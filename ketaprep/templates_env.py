@@ -1,0 +1,33 @@
+"""The Jinja environments for handout templates: strict, and escaped where markup is."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+Kind = Literal["text", "html", "typst"]
+
+
+@lru_cache(maxsize=8)
+def environment(kind: Kind, clinic_dir: Path | None = None) -> Environment:
+    """A clinic's template directory comes first, so it can override one template."""
+    loaders = [FileSystemLoader(str(clinic_dir))] if clinic_dir else []
+    loaders.append(FileSystemLoader(str(TEMPLATE_DIR)))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=(kind == "html"),  # noqa: S701 (explicit: escaped for HTML; text and Typst have their own)
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    if kind == "typst":
+        from ketaprep.formats.typst_escape import typst_escape
+
+        env.filters["typst"] = typst_escape
+        env.finalize = typst_escape
+    return env

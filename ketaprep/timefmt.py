@@ -1,0 +1,70 @@
+"""How times and dates are written on a handout, in each language, by Babel.
+
+Rules (PRODUCT.md, "Time rules"): a time on another day than the appointment names its
+day; a time at exactly midnight is written as the end of the day before, never a bare
+"12:00 AM"; noon is worded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from babel.dates import format_date, format_time
+
+from ketaprep.i18n import babel_locale, translations
+
+Clock = Literal[12, 24]
+
+
+def default_clock(lang: str) -> Clock:
+    """12-hour for English, 24-hour for French (the French-Canadian habit)."""
+    return 24 if lang == "fr" else 12
+
+
+def day_text(day: dt.date, lang: str) -> str:
+    """`Sunday 22 November` / `dimanche 22 novembre`."""
+    return format_date(day, "EEEE d MMMM", locale=babel_locale(lang))
+
+
+def long_date(day: dt.date, lang: str) -> str:
+    """`Tuesday 24 November 2026` / `mardi 24 novembre 2026`."""
+    return format_date(day, "EEEE d MMMM y", locale=babel_locale(lang))
+
+
+def clock_text(time: dt.time, lang: str, clock: Clock) -> str:
+    """`9:00 a.m.`, `21:30`, `9 h 00`; noon is worded."""
+    _ = translations(lang).gettext
+    locale = babel_locale(lang)
+    if lang == "fr" or babel_locale(lang).startswith("fr"):
+        text = format_time(time, "H 'h' mm" if clock == 24 else "h 'h' mm a", locale=locale)
+    else:
+        text = format_time(time, "h:mm a" if clock == 12 else "HH:mm", locale=locale)
+    if time == dt.time(12, 0):
+        return _("{time} (noon)").format(time=text)
+    return text
+
+
+def when_text(at: dt.datetime, appointment_day: dt.date, lang: str, clock: Clock) -> str:
+    """A local time as printed in the schedule, naming the day when it is not the appointment's."""
+    _ = translations(lang).gettext
+    local_day, local_time = at.date(), at.time().replace(tzinfo=None)
+    if local_time == dt.time(0, 0):
+        return _("midnight at the end of {day}").format(day=day_text(local_day - dt.timedelta(days=1), lang))
+    text = clock_text(local_time, lang, clock)
+    if local_day != appointment_day:
+        return _("{time}, {day}").format(time=text, day=day_text(local_day, lang))
+    return text
+
+
+def length_text(length: dt.timedelta, lang: str) -> str:
+    """`4 hours`, `40 minutes`, `1 hour 30 minutes`, in the handout's language."""
+    t = translations(lang)
+    minutes = int(length.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(t.ngettext("{n} hour", "{n} hours", hours).format(n=hours))
+    if minutes:
+        parts.append(t.ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes))
+    return " ".join(parts) or t.gettext("0 minutes")
