@@ -1,0 +1,77 @@
+"""Shared test helpers: run the CLI, compare golden files, require external tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).parent / "golden"
+REGEN = os.environ.get("KETAPREP_REGEN") == "1"
+EPOCH = "1795000000"  # 2026-11-17 (UTC): the fixed "generated" date of every golden file
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+    raw: bytes
+
+
+@pytest.fixture(autouse=True)
+def _stable_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test: fixed SOURCE_DATE_EPOCH, no clinic from the environment, no colour."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.delenv("KETAPREP_CLINIC", raising=False)
+    monkeypatch.delenv("KETAPREP_SETS", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    yield
+
+
+@pytest.fixture
+def cli(capfdbinary: pytest.CaptureFixture[bytes]) -> object:
+    """Run `ketaprep ARGS...` in-process through the real error boundary."""
+    from ketaprep.cli import main
+
+    def run(*args: str) -> Result:
+        capfdbinary.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capfdbinary.readouterr()
+        return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), out)
+
+    return run
+
+
+def assert_golden(name: str, data: bytes) -> None:
+    """Compare bytes with tests/golden/NAME; KETAPREP_REGEN=1 rewrites it (review the git diff)."""
+    path = GOLDEN / name
+    if REGEN or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        if not REGEN:
+            pytest.fail(f"golden file {name} was missing and has been written; review it and run again")
+        return
+    expected = path.read_bytes()
+    if data != expected:
+        actual = path.with_suffix(path.suffix + ".actual")
+        actual.write_bytes(data)
+        pytest.fail(f"{name} differs from the golden file; see {actual.name} (KETAPREP_REGEN=1 to accept)")
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; skip locally when missing, but fail under CI=true (CI must not pass by skipping)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{name} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{name} is not installed")
