@@ -1,13 +1,248 @@
-"""`ketaprep check`: is every set and clinic profile fit to reach a patient?"""
+"""`ketaprep check`: is every set, clinic profile and template directory fit to reach a patient?
+
+Errors block printing (exit 1); warnings are for the clinic's staff to review (exit 0).
+A set is checked for: its schema and placeholders (file and line), the required safety
+content, its text in every declared language (and the fixed wording's catalog for each),
+English left in the French, French typography, the reading grade of every section, and
+clinical plausibility. A clinic profile: schema, time zone, phone, languages. A template
+directory: template syntax and the translation of its fixed wording.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
+from ketaprep import readability
 from ketaprep.errors import KetaprepError
+from ketaprep.i18n import DOMAIN, LOCALE_DIR, SOURCE_LANGUAGE, catalog_path, has_catalog
 from ketaprep.loader import SetLibrary, load_clinic, load_set
-from ketaprep.safety import Problem, problems
-from ketaprep.yamlsource import load_yaml
+from ketaprep.safety import SECTION_NAMES, Problem, plausibility, problems, texts_of
+from ketaprep.yamlsource import PathKey, dotted, load_yaml, where
+
+if TYPE_CHECKING:
+    from ketaprep.loader import LoadedSet
+
+Level = Literal["error", "warning"]
+Grades = dict[str, dict[str, float | None]]
+"""section -> language -> reading grade (None: no formula for that language)."""
+
+_WHERE = re.compile(r"^(?P<file>.+?), line (?P<line>\d+)(?::\s*|$)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    line: int | None
+    message: str
+
+
+@dataclass
+class Report:
+    """What `check` found in one file or directory."""
+
+    file: str
+    kind: Literal["set", "clinic", "templates", "unknown"]
+    findings: list[Finding] = field(default_factory=list)
+    grades: Grades = field(default_factory=dict)
+
+    def add(self, level: Level, message: str, line: int | None = None) -> None:
+        """Add a finding; `file, line N: ...` at the front of the message becomes the line."""
+        match = _WHERE.match(message)
+        if match and line is None:
+            line = int(match.group("line"))
+            if match.group("file") == self.file:
+                message = message[match.end() :]
+        self.findings.append(Finding(level, line, message))
+
+    def problem(self, problem: Problem) -> None:
+        self.add(problem.level, str(problem))
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.level == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.level == "warning")
+
+
+# --- sets --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _all_problems() -> Iterator[None]:
+    """Loading stops at a set's first safety error; `check` wants every problem, so it lists them itself."""
+    import ketaprep.safety as safety
+
+    original = safety.require_safe
+    safety.require_safe = lambda loaded: None
+    try:
+        yield
+    finally:
+        safety.require_safe = original
+
+
+def check_set(path: Path, library: SetLibrary) -> Report:
+    report = Report(str(path), "set")
+    try:
+        with _all_problems():
+            loaded = load_set(path, library)
+    except KetaprepError as exc:
+        report.add("error", exc.message)
+        return report
+    for problem in problems(loaded) + plausibility(loaded):
+        report.problem(problem)
+    _check_languages(loaded, report)
+    _check_grades(loaded, report)
+    return report
+
+
+def _line(loaded: LoadedSet, path: PathKey) -> int | None:
+    match = _WHERE.match(where(loaded.lines, path, str(loaded.path)) + ":")
+    return int(match.group("line")) if match else None
+
+
+def _check_languages(loaded: LoadedSet, report: Report) -> None:
+    model = loaded.model
+    for lang in model.languages:
+        if lang == SOURCE_LANGUAGE:
+            continue
+        if not has_catalog(lang):
+            report.add(
+                "error",
+                f"languages: no catalog for {lang}, so headings and labels would print in English; "
+                f"add ketaprep/locale/{lang}/LC_MESSAGES/ketaprep.po and compile it (see babel.cfg)",
+                _line(loaded, ("languages",)),
+            )
+            continue
+        for msgid in untranslated(lang):
+            report.add("error", f'the {lang} catalog does not translate "{msgid}"', _line(loaded, ("languages",)))
+    if "en" not in model.languages:
+        return
+    for path, text in texts_of(loaded):
+        english = text.get("en", "")
+        for lang, value in text.items():
+            if lang == "en" or not value.strip():
+                continue
+            line = _line(loaded, path + (lang,))
+            where_ = f"{dotted(path)} ({lang})"
+            if _same_text(value, english):
+                report.add("error", f"{where_}: is the same as the English text; translate it", line)
+                continue
+            found = english_words(value) if lang != "en" else []
+            if len(found) >= 2:
+                report.add("error", f"{where_}: looks like English ({', '.join(found[:4])}); translate it", line)
+            if lang == "fr":
+                for message in french_typography(value):
+                    report.add("warning", f"{where_}: {message}", line)
+
+
+def _check_grades(loaded: LoadedSet, report: Report) -> None:
+    model = loaded.model
+    for name in SECTION_NAMES:
+        items = getattr(model.sections, name)
+        if not items:
+            continue
+        report.grades[name] = {}
+        for lang in model.languages:
+            texts = [item.get(lang, "") for item in items]
+            value = readability.grade(texts, lang)
+            report.grades[name][lang] = None if value is None else round(value, 1)
+            if value is None or value <= readability.WARN_ABOVE:
+                continue
+            level: Level = "error" if value > readability.ERROR_ABOVE else "warning"
+            limit = readability.ERROR_ABOVE if level == "error" else readability.WARN_ABOVE
+            report.add(
+                level,
+                f"sections.{name} ({lang}): reading grade {value:.1f} is above {limit:g}; "
+                "use shorter sentences and everyday words",
+                _line(loaded, ("sections", name)),
+            )
+
+
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+ENGLISH_ONLY = frozenset(
+    "the and your you with before after until will must not of is are for this that have has may "
+    "to at be by from please who what when it we our any can should would do does don't eat drink "
+    "take call stop tell ask if".split()
+)
+"""Common English words that do not occur in French prose: two of them in a French text is English left in."""
+
+
+def english_words(text: str) -> list[str]:
+    """The English-only words in a text, in order, without repeats."""
+    seen: list[str] = []
+    for word in _WORD.findall(_PLACEHOLDER.sub(" ", text)):
+        lower = word.lower().replace("’", "'")
+        if lower in ENGLISH_ONLY and lower not in seen:
+            seen.append(lower)
+    return seen
+
+
+def _same_text(value: str, english: str) -> bool:
+    """A translation identical to the English, with words in it (not just a number or an acronym)."""
+    words = [w for w in _WORD.findall(_PLACEHOLDER.sub(" ", value)) if len(w) >= 3 and not w.isupper()]
+    return bool(words) and value.strip() == english.strip()
+
+
+def french_typography(text: str) -> list[str]:
+    """French typography problems: « » for quotes, a non-breaking space before : ; ! ? and inside « »."""
+    out: list[str] = []
+    plain = _PLACEHOLDER.sub("x", text)
+    if '"' in plain or "“" in plain or "”" in plain:
+        out.append("use « » for quotation marks in French")
+    for match in re.finditer(r"(\S?)(\s?)([:;!?])", plain):
+        before, space, mark = match.groups()
+        after = plain[match.end() : match.end() + 2]
+        if mark == ":" and (before.isdigit() and after[:1].isdigit() or after.startswith("//")):
+            continue  # 9:00, https://
+        if space in ("\u00a0", "\u202f") or (not before and not space):
+            continue
+        out.append(f"put a non-breaking space (U+00A0) before « {mark} »")
+    if re.search(r"«(?![\u00a0\u202f])", plain) or re.search(r"(?<![\u00a0\u202f])»", plain):
+        out.append("put non-breaking spaces (U+00A0) inside « »")
+    return list(dict.fromkeys(out))
+
+
+@cache
+def _catalog_ids() -> frozenset[str]:
+    """Every msgid of the fixed wording, from the shipped template (ketaprep.pot)."""
+    from babel.messages.pofile import read_po
+
+    pot = LOCALE_DIR / f"{DOMAIN}.pot"
+    with pot.open("rb") as handle:
+        return frozenset(str(m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id)
+
+
+@cache
+def _translated(lang: str) -> frozenset[str]:
+    from babel.messages.mofile import read_mo
+
+    with catalog_path(lang).open("rb") as handle:
+        catalog = read_mo(handle)
+    return frozenset(
+        str(m.id if isinstance(m.id, str) else m.id[0])
+        for m in catalog
+        if m.id and (all(m.string) if isinstance(m.string, (tuple, list)) else m.string)
+    )
+
+
+def untranslated(lang: str) -> list[str]:
+    """msgids of the fixed wording that the language's compiled catalog does not translate."""
+    if lang == SOURCE_LANGUAGE:
+        return []
+    return sorted(_catalog_ids() - _translated(lang))
+
+
+# --- clinic profiles and template directories ---------------------------------------------
 
 
 def _is_clinic(path: Path) -> bool:
@@ -18,32 +253,170 @@ def _is_clinic(path: Path) -> bool:
     return isinstance(data, dict) and "id" not in data and "name" in data
 
 
-def check_file(path: Path, library: SetLibrary) -> list[Problem]:
-    """Every problem in one file; an unloadable file is one error."""
+def check_clinic(path: Path) -> Report:
+    report = Report(str(path), "clinic")
     try:
-        if _is_clinic(path):
-            load_clinic(path)
-            return []
-        loaded = load_set(path, library)
+        clinic = load_clinic(path)
     except KetaprepError as exc:
-        return [Problem("error", str(path), exc.message)]
-    return problems(loaded)
+        report.add("error", exc.message)
+        return report
+    _data, lines, _raw = load_yaml(path)
+
+    def line(key: str) -> int | None:
+        found = lines.get((key,))
+        return found[1] if found else None
+
+    if not (clinic.phone or "").strip():
+        report.add("warning", "phone: missing; every handout should give the clinic's phone number", line("name"))
+    for lang in clinic.lang.split("+"):
+        if not has_catalog(lang):
+            report.add("error", f'lang: no catalog for "{lang}"', line("lang"))
+    for key, value in (("sets_dir", clinic.sets_dir), ("templates_dir", clinic.templates_dir)):
+        if value and not (path.parent / value).is_dir():
+            report.add("error", f'{key}: "{value}" is not a directory (relative to {path.parent})', line(key))
+    return report
 
 
-def run_check(paths: list[Path], library: SetLibrary) -> tuple[str, bool]:
-    """A report for people and whether everything passed (no errors)."""
-    targets = paths or sorted(library.files().values())
+def check_templates(directory: Path) -> Report:
+    """Each template parses, and its fixed wording is translated in every language with a catalog."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.ext import babel_extract
+
+    from ketaprep.i18n import available_languages
+    from ketaprep.templates_env import TEMPLATE_DIR, environment
+
+    report = Report(str(directory), "templates")
+    templates = sorted(directory.glob("*.j2"))
+    if not templates:
+        report.add("warning", "no templates (*.j2) here")
+    for template in templates:
+        name = str(template)
+        kind = "html" if ".html" in template.name else "typst" if ".typ" in template.name else "text"
+        source = template.read_text(encoding="utf-8")
+        try:
+            environment(kind, None).parse(source, name=template.name, filename=name)
+        except TemplateSyntaxError as exc:
+            report.add("error", f"{name}, line {exc.lineno}: template syntax error: {exc.message}")
+            continue
+        if not (TEMPLATE_DIR / template.name).exists():
+            report.add("warning", f"{name}: no built-in template has this name, so nothing uses it")
+        options = {"trim_blocks": "true", "lstrip_blocks": "true"}
+        with template.open("rb") as handle:
+            messages = list(babel_extract(handle, ("_", "gettext", "ngettext"), [], options))
+        for lineno, _func, message, _comments in messages:
+            msgid = message if isinstance(message, str) else next((m for m in message or () if m), None)
+            if not msgid:
+                continue
+            for lang in available_languages():
+                if lang != SOURCE_LANGUAGE and msgid not in _translated(lang):
+                    report.add("warning", f'{name}, line {lineno}: "{msgid}" has no {lang} translation; it prints in English')
+    return report
+
+
+# --- running and reporting ----------------------------------------------------------------
+
+
+def check_path(path: Path, library: SetLibrary) -> list[Report]:
+    """Reports for a file, or for a directory's templates and YAML files."""
+    if path.is_dir():
+        reports = []
+        if any(path.glob("*.j2")):
+            reports.append(check_templates(path))
+        for child in sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")):
+            reports.extend(check_path(child, library))
+        return reports or [_unknown(path, "no sets (*.yaml), clinic profiles or templates (*.j2) here")]
+    if not path.exists():
+        return [_unknown(path, "no such file")]
+    if path.suffix not in (".yaml", ".yml"):
+        return [_unknown(path, "not a set or clinic profile (.yaml) or a template directory")]
+    return [check_clinic(path) if _is_clinic(path) else check_set(path, library)]
+
+
+def _unknown(path: Path, message: str) -> Report:
+    report = Report(str(path), "unknown")
+    report.add("error", message)
+    return report
+
+
+def check_all(paths: list[Path], library: SetLibrary, include_library: bool | None = None) -> list[Report]:
+    """Every report: the paths, then (by default when no path is given) every set the library can see."""
+    targets = list(paths)
+    if include_library or (include_library is None and not paths):
+        targets += sorted(library.files().values())
+    return [report for path in targets for report in check_path(path, library)]
+
+
+def _grade_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def text_report(reports: list[Report]) -> str:
+    """Findings and reading grades per file, then a summary table."""
     lines: list[str] = []
-    errors = warnings = 0
-    for path in targets:
-        found = check_file(path, library)
-        file_errors = [p for p in found if p.level == "error"]
-        errors += len(file_errors)
-        warnings += len(found) - len(file_errors)
-        status = "FAIL" if file_errors else "ok"
-        lines.append(f"{status:4}  {path}")
-        for problem in found:
-            message = problem.message if problem.message.startswith(str(path)) else str(problem)
-            lines.append(f"      {problem.level}: {message}")
-    lines.append(f"{len(targets)} file(s) checked: {errors} error(s), {warnings} warning(s)")
-    return "\n".join(lines) + "\n", errors == 0
+    for report in reports:
+        status = "FAIL" if report.errors else "ok"
+        lines.append(f"{status:4}  {report.file}")
+        if report.grades:
+            langs = sorted({lang for grades in report.grades.values() for lang in grades}, key=_lang_order)
+            width = max(len("reading grade"), *(len(name) for name in report.grades))
+            lines.append("      " + "reading grade".ljust(width) + "".join(f"  {lang:>5}" for lang in langs))
+            for name, grades in report.grades.items():
+                lines.append("      " + name.ljust(width) + "".join(f"  {_grade_text(grades.get(lang)):>5}" for lang in langs))
+        for finding in report.findings:
+            where_ = f"line {finding.line}: " if finding.line else ""
+            message = finding.message.replace("\n", "\n        ")  # a hint line stays under its message
+            lines.append(f"      {finding.level}: {where_}{message}")
+    lines.append("")
+    lines.extend(summary_table(reports))
+    errors = sum(r.errors for r in reports)
+    warnings = sum(r.warnings for r in reports)
+    lines.append(f"{len(reports)} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines) + "\n"
+
+
+def _lang_order(lang: str) -> tuple[int, str]:
+    return (0 if lang == SOURCE_LANGUAGE else 1, lang)
+
+
+def summary_table(reports: list[Report]) -> list[str]:
+    rows = [("FILE", "KIND", "RESULT", "ERRORS", "WARNINGS", "HIGHEST GRADE")]
+    for report in reports:
+        graded = [(value, f"{name} {lang}") for name, grades in report.grades.items() for lang, value in grades.items()]
+        highest = max(((value, where_) for value, where_ in graded if value is not None), default=None)
+        rows.append(
+            (
+                report.file,
+                report.kind,
+                "FAIL" if report.errors else "warn" if report.warnings else "ok",
+                str(report.errors),
+                str(report.warnings),
+                f"{highest[0]:.1f} ({highest[1]})" if highest else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+def json_report(reports: list[Report]) -> str:
+    """A list of {file, level, line, message, grades}: one per finding, or one "ok" per clean file."""
+    items: list[dict[str, Any]] = []
+    for report in reports:
+        grades = report.grades or None
+        if not report.findings:
+            items.append(
+                {"file": report.file, "level": "ok", "line": None, "message": "no problems found", "grades": grades}
+            )
+        for finding in report.findings:
+            items.append(
+                {"file": report.file, "level": finding.level, "line": finding.line, "message": finding.message, "grades": grades}
+            )
+    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+
+
+def run_check(
+    paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None
+) -> tuple[str, bool]:
+    """The report (for people or for CI) and whether everything passed (no errors)."""
+    reports = check_all(paths, library, include_library)
+    text = json_report(reports) if fmt == "json" else text_report(reports)
+    return text, all(report.errors == 0 for report in reports)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ketaprep.loader import SetLibrary
     from ketaprep.models import Clinic
-    from ketaprep.sheet import Format
+    from ketaprep.sheet import Format, Sheet
     from ketaprep.timefmt import Clock
 
 HELP = """Print a patient's ketamine treatment instructions with every time worked out.
@@ -102,6 +102,23 @@ def _parse_date_option(value: Optional[str]) -> Optional[str]:
     if value is not None and parse_date(value) is None:
         raise typer.BadParameter(f'"{value}" is not a date; write it as YYYY-MM-DD (e.g. 2026-11-24)')
     return value
+
+
+def _parse_lang_option(value: Optional[str]) -> Optional[str]:
+    """`en`, `fr`, `en+fr`, or any language with a translation catalog (ketaprep/locale/<lang>)."""
+    from ketaprep.i18n import parse_lang
+
+    if value is None:
+        return None
+    try:
+        return "+".join(parse_lang(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
 
 
 def _parse_duration_option(value: Optional[str]) -> Optional[str]:
@@ -213,8 +230,9 @@ def render(
     ] = None,
     patient: Annotated[str, typer.Option(help='Patient name as it should be printed, e.g. "Ada Test".')] = "",
     lang: Annotated[
-        Optional[LangChoice], typer.Option(help="Language: en, fr, or en+fr for a bilingual sheet. Default: en.",
-                                           show_default=False)
+        Optional[str],
+        typer.Option(help="Language: en, fr, or en+fr for a bilingual sheet. Default: the clinic's, else en.",
+                     callback=_parse_lang_option, show_default=False, metavar="en|fr|en+fr"),
     ] = None,
     format_: Annotated[
         OutputFormat, typer.Option("--format", help="terminal, text, html, pdf, json or ics.")
@@ -247,15 +265,16 @@ def render(
 
     clinic_path = _clinic_path(clinic)
     profile = _load_clinic(clinic_path)
-    zone = tz or (profile.timezone if profile else "America/Toronto")
+    zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
     check_zone(zone, "--tz", usage=True)
     library = _library(profile, clinic_path)
-    loaded = library.load(set_ or (profile.default_set if profile else "iv-pain-4h"))
+    # an empty --set "$SET" is an error, never silently the default protocol
+    loaded = library.load(set_ if set_ is not None else (profile.default_set if profile else "iv-pain-4h"))
     day = parse_date(date) if date else _today(zone)
     start_time = parse_clock_time(start)
     assert day is not None and start_time is not None  # checked by the option callbacks
     appointment = Appointment(day, start_time, zone, patient.strip(), parse_duration(duration) if duration else None)
-    language = lang.value if lang else (profile.lang if profile else "en")
+    language = lang or (profile.lang if profile else "en")
     clock_value: Optional[Clock] = 12 if clock == ClockChoice.h12 else 24 if clock == ClockChoice.h24 else None
     import datetime as dt
 
@@ -276,6 +295,22 @@ def render(
     )
     data = write(FORMAT_NAMES[format_], [sheet], options)
     _emit(data, output, binary=format_ == OutputFormat.pdf)
+    _warn_passed_cutoffs(sheet, clock_value)
+
+
+def _warn_passed_cutoffs(sheet: Sheet, clock: Optional[Clock]) -> None:
+    """On stderr, never on the sheet: a cut-off already past now means phoning the patient instead."""
+    import datetime as dt
+
+    from ketaprep.safety import passed_cutoffs
+
+    for message in passed_cutoffs(sheet.timeline, dt.datetime.now(dt.UTC), clock or 12):
+        typer.echo(f"warning: {message}", err=True)
+
+
+def _templates_dirs(profile: Optional[Clinic], clinic_path: Optional[Path]) -> list[Path]:
+    found = _templates_dir(profile, clinic_path)
+    return [found] if found else []
 
 
 def _templates_dir(profile: Optional[Clinic], clinic_path: Optional[Path]) -> Optional[Path]:
@@ -318,25 +353,196 @@ def show(
 @app.command(help="""Check instruction sets and clinic profiles before they reach a patient.
 
 \b
-With no PATH, checks every set ketaprep can see. Exit 1 if anything is wrong.
+Checks: schema and placeholders (with file and line), required safety content,
+every text in every language (no English left in the French), French typography,
+the reading grade of each section (warning above grade 8, error above 10),
+and clinical plausibility (fasting windows, no-driving time, clinic phone).
+With no PATH, checks every set ketaprep can see (and the clinic profile, if given).
+Exit 1 if there is any error; warnings alone exit 0.
 \b
 Examples:
   ketaprep check
   ketaprep check my-clinic/iv-pain-4h.yaml clinic.yaml
+  ketaprep check my-clinic/templates
+  ketaprep check --format json > check.json
 """)
 def check(
-    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="[PATH]...", help="Set or clinic files.",
+    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="[PATH]...",
+                                                          help="Set or clinic files, or template directories.",
                                                           show_default=False)] = None,
     clinic: ClinicOption = None,
+    format_: Annotated[
+        CheckFormat, typer.Option("--format", help="text (for people) or json (a list of {file, level, line, "
+                                  "message, grades}, for CI).")
+    ] = CheckFormat.text,
 ) -> None:
     from ketaprep.checker import run_check
 
     clinic_path = _clinic_path(clinic)
-    profile = _load_clinic(clinic_path, quiet=True)
-    text, ok = run_check(paths or [], _library(profile, clinic_path))
+    try:
+        profile = _load_clinic(clinic_path, quiet=True)
+    except KetaprepError:
+        profile = None  # `check` reports what is wrong with the profile itself
+    targets = list(paths or [])
+    if not targets and clinic_path is not None:
+        targets = [clinic_path, *_templates_dirs(profile, clinic_path)]
+    library = _library(profile, clinic_path)
+    text, ok = run_check(targets, library, "json" if format_ == CheckFormat.json else "text", include_library=not paths)
     typer.echo(text, nl=False)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+class BatchFormat(str, Enum):
+    html = "html"
+    pdf = "pdf"
+    text = "text"
+    json = "json"
+    ics = "ics"
+
+
+class DateOrderChoice(str, Enum):
+    dmy = "dmy"
+    mdy = "mdy"
+
+
+@app.command(
+    help="""Write handouts for the day's list: one file per patient, plus one file to print.
+
+\b
+Examples:
+  ketaprep batch today.csv
+  ketaprep batch today.xlsx --format pdf --duplex
+  ketaprep batch export.csv --date 2026-11-24 --column start="Appt Time"
+  ketaprep batch appointments.json --clinic clinic.yaml
+\b
+The list is a CSV or XLSX file with a header row, or a FHIR R4 Bundle of
+Appointment resources. Columns are found by name, in any case and spacing:
+  Patient or Name; Date; Start, Time or Appointment Time;
+  Set or Protocol; Lang or Language; Duration.
+Other columns are ignored; name a column yourself with --column.
+Names may be "Ada Test" or "Test, Ada". Times: 9:00, 9am, 9:30 pm or 21:30.
+\b
+Every row is checked before anything is written. A bad row is named by its
+row number (never the patient's name) and every other row is still written;
+the exit status is then 1. The folder gets one file per patient (e.g.
+0900-ada-test.html), handouts.html or handouts.pdf to print (patients in
+appointment order, each on a new sheet), and manifest.json.
+If a run is stopped (Ctrl-C, a full disk), run the same command again: it
+writes every handout again and replaces the earlier files, so the folder ends
+up complete. No file is ever left half-written.
+""",
+    no_args_is_help=True,
+)
+def batch(
+    list_file: Annotated[
+        Path, typer.Argument(metavar="LIST", help="The day's list: .csv, .xlsx, or FHIR .json.", show_default=False)
+    ],
+    output_dir: Annotated[
+        Optional[Path],
+        typer.Option("--output-dir", "-o", help="Folder for the handouts. Default: ./handouts-YYYY-MM-DD "
+                     "(the list's first date).", show_default=False),
+    ] = None,
+    format_: Annotated[BatchFormat, typer.Option("--format", help="html, pdf, text, json or ics.")] = BatchFormat.html,
+    date: Annotated[
+        Optional[str],
+        typer.Option(help="Appointment date for every row, YYYY-MM-DD, when the list has no date column.",
+                     callback=_parse_date_option, show_default=False),
+    ] = None,
+    column: Annotated[
+        Optional[list[str]],
+        typer.Option(help='Which column holds a field, e.g. --column start="Appt Time" (fields: patient, date, '
+                     "start, set, lang, duration). Repeat for more; --column duration= ignores a column.",
+                     show_default=False),
+    ] = None,
+    sheet: Annotated[
+        Optional[str], typer.Option(help="XLSX: the sheet's name (or number). Default: the first sheet.",
+                                    show_default=False)
+    ] = None,
+    date_order: Annotated[
+        Optional[DateOrderChoice],
+        typer.Option(help="How the list writes dates like 03/04/2026: dmy (3 April) or mdy (March 4).",
+                     show_default=False),
+    ] = None,
+    set_: Annotated[
+        Optional[str],
+        typer.Option("--set", help="Instruction set for rows with no set column. Default: iv-pain-4h or the "
+                     "clinic's default_set.", show_default=False),
+    ] = None,
+    lang: Annotated[
+        Optional[str],
+        typer.Option(help="Language for rows with no language column: en, fr or en+fr. Default: the clinic's, "
+                     "else en.", callback=_parse_lang_option, show_default=False),
+    ] = None,
+    duration: Annotated[
+        Optional[str],
+        typer.Option(help="Treatment length for rows of sets whose length varies, when the list has none "
+                     "(e.g. 90m).", callback=_parse_duration_option, show_default=False),
+    ] = None,
+    duplex: Annotated[bool, typer.Option("--duplex", help="Two-sided printing: each patient starts on a new "
+                                         "sheet of paper, never on the back of the one before.")] = False,
+    large_print: Annotated[bool, typer.Option("--large-print", help="Large print (16 pt and up) for html and pdf.")] = False,
+    paper: Annotated[PaperChoice, typer.Option(help="Paper size for html and pdf.")] = PaperChoice.letter,
+    clock: Annotated[
+        Optional[ClockChoice],
+        typer.Option(help="12 or 24-hour times. Default: 12 for English, 24 for French.", show_default=False),
+    ] = None,
+    tz: Annotated[
+        Optional[str], typer.Option("--tz", help="Clinic time zone, e.g. America/Toronto (the default).",
+                                    show_default=False)
+    ] = None,
+    clinic: ClinicOption = None,
+) -> None:
+    import datetime as dt
+
+    from ketaprep import batch as batching
+    from ketaprep.lists import parse_column_options
+    from ketaprep.parsing import parse_date, parse_duration
+    from ketaprep.sheet import Options, generated_date
+    from ketaprep.zones import check_zone
+
+    columns = parse_column_options(column or [])
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path)
+    zone = tz or (profile.timezone if profile else "America/Toronto")
+    check_zone(zone, "--tz", usage=True)
+    request = batching.Request(
+        list_path=list_file,
+        fmt=FORMAT_NAMES[OutputFormat(format_.value)],
+        options=Options(
+            paper="a4" if paper == PaperChoice.a4 else "letter",
+            large_print=large_print,
+            duplex=duplex,
+            templates_dir=_templates_dir(profile, clinic_path),
+            alarm_minutes=profile.alarm_minutes if profile else 30,
+        ),
+        library=_library(profile, clinic_path),
+        clinic=profile,
+        zone=zone,
+        default_set=set_ or (profile.default_set if profile else "iv-pain-4h"),
+        default_lang=lang or (profile.lang if profile else "en"),
+        output_dir=output_dir,
+        date=parse_date(date) if date else None,
+        duration=parse_duration(duration) if duration else None,
+        clock=12 if clock == ClockChoice.h12 else 24 if clock == ClockChoice.h24 else None,
+        columns=columns,
+        sheet=sheet,
+        date_order="dmy" if date_order == DateOrderChoice.dmy else "mdy" if date_order == DateOrderChoice.mdy else None,
+        generated=generated_date(dt.date.today()),
+        today=_today(zone),
+        now=dt.datetime.now(dt.UTC),
+    )
+    reporter = batching.ConsoleReporter(progress=sys.stderr.isatty())
+    with batching.stop_on_signals():
+        try:
+            outcome = batching.run(request, reporter)
+        except batching.Stopped as exc:
+            typer.echo("stopped before anything was written.", err=True)
+            raise typer.Exit(128 + exc.signum) from None
+    batching.print_summary(outcome, sys.stdout.isatty())
+    if outcome.signum is not None:
+        raise typer.Exit(128 + outcome.signum)
+    raise typer.Exit(EXIT_FAILED if outcome.failed or outcome.stopped else EXIT_OK)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from ketaprep.i18n import translations
-from ketaprep.timefmt import Clock, clock_text, day_text
+from ketaprep.timefmt import Clock, clock_text, day_text, length_text
 
 UTC = dt.UTC
 
@@ -50,8 +50,7 @@ def change_note(transition: dt.datetime, zone: ZoneInfo, lang: str, clock: Clock
     before = _offset(transition - dt.timedelta(minutes=1), zone)
     after = _offset(transition, zone)
     wall = (transition + before).replace(tzinfo=None)
-    minutes = int(abs(after - before).total_seconds() // 60)
-    amount = _("1 hour") if minutes == 60 else _("{n} minutes").format(n=minutes)
+    amount = length_text(abs(after - before), lang)
     text = _("The clocks go back {amount} at {time} on {day}") if after < before else _(
         "The clocks spring forward {amount} at {time} on {day}"
     )

@@ -83,6 +83,10 @@ class Handout:
     generated: str
     tool_version: str
 
+    def colon(self, label: str) -> str:
+        """`Phone:` in English, `Téléphone :` in French (a non-breaking space before the colon)."""
+        return str(self.gettext("{label}:")).format(label=label)
+
 
 def build_handout(
     loaded: LoadedSet,

@@ -73,6 +73,18 @@ class SetLibrary:
         known = ", ".join(sorted(files)) or "none found"
         raise SetError(f'unknown set "{id_or_path}"; available sets: {known}')
 
+    def resolve_parent(self, parent_id: str, exclude: set[Path]) -> Path:
+        """The file `extends: parent_id` means: the first one with that id that is not the child
+        itself, so a clinic's `iv-pain-4h.yaml` may extend the built-in `iv-pain-4h`."""
+        if parent_id.endswith((".yaml", ".yml")) or "/" in parent_id or "\\" in parent_id:
+            return Path(parent_id)
+        for directory in self.dirs:
+            for suffix in (".yaml", ".yml"):
+                path = directory / f"{parent_id}{suffix}"
+                if path.is_file() and path.resolve() not in exclude:
+                    return path
+        return self.resolve(parent_id)
+
     def load(self, id_or_path: str) -> LoadedSet:
         return load_set(self.resolve(id_or_path), self)
 
@@ -147,7 +159,7 @@ def convert(data: Any, model: type[T], lines: LineMap, name: str) -> T:
             problem = "unknown field"
         else:
             field_path = path
-            problem = problem[0].lower() + problem[1:]
+            problem = _plain_types(problem[0].lower() + problem[1:])
         hint = _allowed_here(model, path if (missing or unknown) else field_path)
         if re.match(r"Invalid enum value", problem, re.IGNORECASE):
             problem = problem.replace("invalid enum value", "not an allowed value")
@@ -157,6 +169,33 @@ def convert(data: Any, model: type[T], lines: LineMap, name: str) -> T:
         raise SetError(message) from None
 
 
+_TYPE_WORDS = {
+    "array": "a list",
+    "object": "a mapping (field: value lines)",
+    "str": "text",
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "null": "nothing",
+}
+
+
+def _plain_types(problem: str) -> str:
+    """msgspec's "expected `array`, got `str`" in words a nurse knows: "expected a list, got text"."""
+    match = re.fullmatch(r"expected `([^`]+)`, got `([^`]+)`", problem)
+    if not match:
+        return problem
+
+    def words(names: str) -> str:
+        return " or ".join(_TYPE_WORDS.get(n.strip(), n.strip()) for n in names.split("|") if n.strip() != "null")
+
+    expected, got = words(match.group(1)) or "nothing", _TYPE_WORDS.get(match.group(2), match.group(2))
+    out = f"expected {expected}, got {got}"
+    if "str" in match.group(1) and match.group(2) in ("int", "float", "bool"):
+        out += "; put the value in quotes"
+    return out
+
+
 def load_set(path: Path, library: SetLibrary | None = None, _chain: tuple[Path, ...] = ()) -> LoadedSet:
     """Load and validate one set, following `extends:`; the hash covers what was loaded."""
     library = library or SetLibrary()
@@ -164,10 +203,15 @@ def load_set(path: Path, library: SetLibrary | None = None, _chain: tuple[Path, 
     sha = hashlib.sha256(raw)
     if isinstance(data, dict) and isinstance(data.get("extends"), str):
         parent_id = data["extends"]
-        parent_path = library.resolve(parent_id)
-        if parent_path.resolve() == path.resolve() or parent_path.resolve() in {p.resolve() for p in _chain}:
-            raise SetError(f"{where(lines, ('extends',), str(path))}: extends: \"{parent_id}\" extends itself")
-        parent = load_set(parent_path, library, _chain + (path,))
+        chain = _chain + (path,)
+        try:
+            parent_path = library.resolve_parent(parent_id, {p.resolve() for p in chain})
+        except SetError as exc:
+            raise SetError(f"{where(lines, ('extends',), str(path))}: extends: {exc.message}") from None
+        if parent_path.resolve() in {p.resolve() for p in chain}:
+            loop = " -> ".join(str(p) for p in chain + (parent_path,))
+            raise SetError(f"{where(lines, ('extends',), str(path))}: extends: \"{parent_id}\" makes a loop ({loop})")
+        parent = load_set(parent_path, library, chain)
         parent_data = msgspec.to_builtins(parent.model, enc_hook=_enc_hook)
         parent_data.pop("extends", None)
         data = _merge(parent_data, data)

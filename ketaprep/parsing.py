@@ -7,13 +7,14 @@ import re
 
 TIME_EXAMPLES = "9:00, 09:00, 9am, 9:30 pm, 21:30"
 DURATION_EXAMPLES = "8h, 30m, 1h30m, 90m"
+MAX_DURATION_MINUTES = 366 * 24 * 60
 
 _TIME_RE = re.compile(
     r"^\s*(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>[ap])\.?\s*m\.?\s*$|"
     r"^\s*(?P<h24>\d{1,2}):(?P<m24>\d{2})\s*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
+_DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$", re.ASCII)
 
 
 def parse_clock_time(text: str) -> dt.time | None:
@@ -36,7 +37,7 @@ def parse_clock_time(text: str) -> dt.time | None:
 
 def parse_date(text: str) -> dt.date | None:
     """Return the date for `YYYY-MM-DD` if it is a real calendar date; None otherwise."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip(), re.ASCII):
         return None
     try:
         return dt.date.fromisoformat(text.strip())
@@ -50,6 +51,8 @@ def parse_duration(text: str) -> dt.timedelta | None:
     if not match or not any(match.groupdict().values()):
         return None
     days, hours, minutes = (int(match.group(k) or 0) for k in ("d", "h", "m"))
+    if days * 1440 + hours * 60 + minutes > MAX_DURATION_MINUTES:  # a typo, and it would overflow the calendar
+        return None
     return dt.timedelta(days=days, hours=hours, minutes=minutes)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from ketaprep.errors import SetError
@@ -32,28 +32,45 @@ class CompiledTexts:
         allowed = set(FIELDS) | set(event_keys(loaded))
         self._templates: dict[tuple[PathKey, str], Template | str] = {}
         name = str(loaded.path)
+        sample = {key: "9:00 a.m." for key in allowed}
+        self._where: dict[tuple[PathKey, str], str] = {}
         for path, text in texts_of(loaded):
             for lang, value in text.items():
                 if "{" not in value:
                     self._templates[(path, lang)] = value
                     continue
+                at = f"{where(loaded.lines, path + (lang,), name)}: {dotted(path)} ({lang})"
+                self._where[(path, lang)] = at
                 try:
-                    unknown = meta.find_undeclared_variables(_ENV.parse(value)) - allowed
+                    tree = _ENV.parse(value)
                 except TemplateSyntaxError as exc:
-                    raise SetError(
-                        f"{where(loaded.lines, path, name)}: {dotted(path)} ({lang}): placeholder syntax error: "
-                        f"{exc.message}"
-                    ) from None
+                    raise SetError(f"{at}: placeholder syntax error: {exc.message}") from None
+                unknown = meta.find_undeclared_variables(tree) - allowed
                 if unknown:
                     raise SetError(
-                        f"{where(loaded.lines, path, name)}: {dotted(path)} ({lang}): unknown placeholder "
-                        f"{{{{ {sorted(unknown)[0]} }}}}\n  allowed: {', '.join(sorted(allowed))}"
+                        f"{at}: unknown placeholder {{{{ {sorted(unknown)[0]} }}}}\n  allowed: {', '.join(sorted(allowed))}"
                     )
-                self._templates[(path, lang)] = _ENV.from_string(value)
+                hidden = [n.attr for n in tree.find_all(nodes.Getattr)] + [
+                    str(getattr(n.arg, "value", "")) for n in tree.find_all(nodes.Getitem)
+                ]
+                if any(attr.startswith("_") for attr in hidden):
+                    raise SetError(f"{at}: placeholder is not allowed; write a plain one such as {{{{ last_meal }}}}")
+                template = _ENV.from_string(value)
+                try:  # a trial render with sample values: what fails here would fail on a patient's sheet
+                    template.render(sample)
+                except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+                    raise SetError(f"{at}: placeholder cannot be filled in ({exc}); write a plain one such as "
+                                   "{{ last_meal }}") from None
+                self._templates[(path, lang)] = template
 
     def render(self, path: PathKey, lang: str, context: dict[str, Any]) -> str:
         template = self._templates[(path, lang)]
         if isinstance(template, str):
             return template
+        try:
+            rendered = template.render(context)
+        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError):
+            # no details: the values are this patient's
+            raise SetError(f"{self._where[(path, lang)]}: placeholder cannot be filled in for this appointment") from None
         # "until 9:00 a.m.." reads as a typo: a sentence ending in an abbreviation keeps one period.
-        return _DOUBLE_PERIOD.sub(r"\1", template.render(context))
+        return _DOUBLE_PERIOD.sub(r"\1", rendered)

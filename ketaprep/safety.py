@@ -13,7 +13,11 @@ from ketaprep.timeline import ORDER
 from ketaprep.yamlsource import PathKey, where
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from ketaprep.loader import LoadedSet
+    from ketaprep.timefmt import Clock
+    from ketaprep.timeline import Timeline
 
 ROUTES_NEEDING_FASTING = {"iv", "im", "intranasal", "subcutaneous", "oral", "sublingual"}
 SECTION_NAMES = ("about", "before", "day_of", "after", "side_effects", "emergency")
@@ -139,3 +143,74 @@ def require_safe(loaded: LoadedSet) -> None:
     if found:
         more = f"\n  (and {len(found) - 1} more; run: ketaprep check {loaded.path})" if len(found) > 1 else ""
         raise SetError(f"{found[0]}{more}")
+
+
+# --- Warnings: plausible, but worth a second look by the clinic's medical staff ---------------
+
+MIN_CLEAR_LIQUIDS = 2
+"""Hours: anaesthesia fasting guidance stops clear liquids at least 2 h before."""
+MIN_SOLIDS = 6
+"""Hours: and solid food at least 6 h before."""
+MIN_NO_DRIVING_IV = 24
+"""Hours without driving after an IV treatment."""
+
+
+def plausibility(loaded: LoadedSet) -> list[Problem]:
+    """Clinical plausibility warnings: fasting windows and no-driving time below the usual guidance."""
+    model = loaded.model
+    name = str(loaded.path)
+    out: list[Problem] = []
+
+    def warn(path: PathKey, message: str) -> None:
+        out.append(Problem("warning", where(loaded.lines, path, name), message))
+
+    fasting = model.fasting
+    if fasting and fasting.clear_liquids and fasting.clear_liquids.minutes < MIN_CLEAR_LIQUIDS * 60:
+        warn(
+            ("fasting", "clear_liquids"),
+            f"fasting.clear_liquids: shorter than {MIN_CLEAR_LIQUIDS}h, below the anaesthesia fasting guidance; "
+            "have your medical staff confirm it",
+        )
+    if fasting and fasting.solids and fasting.solids.minutes < MIN_SOLIDS * 60:
+        warn(
+            ("fasting", "solids"),
+            f"fasting.solids: shorter than {MIN_SOLIDS}h, below the anaesthesia fasting guidance; "
+            "have your medical staff confirm it",
+        )
+    no_driving = model.no_driving
+    if model.route == "iv" and no_driving and no_driving.duration and no_driving.duration.minutes < MIN_NO_DRIVING_IV * 60:
+        warn(
+            ("no_driving", "duration"),
+            f"no_driving.duration: shorter than {MIN_NO_DRIVING_IV}h after an IV treatment; "
+            "have your medical staff confirm it",
+        )
+    contact = model.contact
+    if contact and not any("clinic_phone" in text or re.search(r"\d{3}\D{0,3}\d{4}", text) for text in contact.values()):
+        warn(("contact",), "contact: gives no phone number; add {{ clinic_phone }} so patients can call")
+    return out
+
+
+_CUTOFF_NAMES = {
+    "no_caffeine_from": "no-caffeine",
+    "last_meal": "last-meal",
+    "last_clear_liquid": "last clear-liquid",
+    "last_medication": "last-medicines",
+    "arrive": "arrival",
+}
+
+
+def passed_cutoffs(timeline: Timeline, now: dt.datetime, clock: Clock = 12) -> list[str]:
+    """Warnings for cut-offs already past at `now` (the sheet's printing time): phone the patient.
+
+    Pure: the caller passes `now`. The message names the time, never the patient.
+    """
+    from ketaprep.timefmt import when_text
+
+    out = []
+    for event in timeline.events:
+        if event.kind == "cutoff" and event.at < now:
+            name = _CUTOFF_NAMES.get(event.key, event.key.replace("_", " "))
+            local = event.at.astimezone(timeline.zone)
+            when = when_text(local, timeline.appointment.date, "en", clock)
+            out.append(f"the {name} time ({when}) has already passed; phone the patient")
+    return out

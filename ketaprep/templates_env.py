@@ -26,8 +26,9 @@ def environment(kind: Kind, clinic_dir: Path | None = None) -> Environment:
         keep_trailing_newline=True,
     )
     if kind == "typst":
-        from ketaprep.formats.typst_escape import typst_escape
+        from ketaprep.formats.typst_escape import typst_escape, typst_str
 
         env.filters["typst"] = typst_escape
+        env.filters["typst_str"] = typst_str
         env.finalize = typst_escape
     return env

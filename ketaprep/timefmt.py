@@ -18,18 +18,37 @@ Clock = Literal[12, 24]
 
 
 def default_clock(lang: str) -> Clock:
-    """12-hour for English, 24-hour for French (the French-Canadian habit)."""
-    return 24 if lang == "fr" else 12
+    """12-hour for English, 24-hour for French (the French-Canadian habit); else the locale's habit."""
+    if lang in ("en", "fr"):
+        return 24 if lang == "fr" else 12
+    from babel import Locale
+
+    pattern = Locale.parse(babel_locale(lang)).time_formats["short"].pattern
+    return 24 if "H" in pattern else 12
+
+
+def _day_pattern(day: dt.date, lang: str) -> str:
+    """`d`, or `1er` for the first of the month in French (le 1er novembre)."""
+    return "d'er'" if day.day == 1 and babel_locale(lang).startswith("fr") else "d"
+
+
+def _own_pattern(lang: str) -> bool:
+    """English and French use the handout's own order; another language uses its locale's."""
+    return babel_locale(lang).split("_")[0] in ("en", "fr")
 
 
 def day_text(day: dt.date, lang: str) -> str:
     """`Sunday 22 November` / `dimanche 22 novembre`."""
-    return format_date(day, "EEEE d MMMM", locale=babel_locale(lang))
+    if not _own_pattern(lang):
+        return format_date(day, "full", locale=babel_locale(lang))
+    return format_date(day, f"EEEE {_day_pattern(day, lang)} MMMM", locale=babel_locale(lang))
 
 
 def long_date(day: dt.date, lang: str) -> str:
     """`Tuesday 24 November 2026` / `mardi 24 novembre 2026`."""
-    return format_date(day, "EEEE d MMMM y", locale=babel_locale(lang))
+    if not _own_pattern(lang):
+        return format_date(day, "full", locale=babel_locale(lang))
+    return format_date(day, f"EEEE {_day_pattern(day, lang)} MMMM y", locale=babel_locale(lang))
 
 
 def clock_text(time: dt.time, lang: str, clock: Clock) -> str:
@@ -37,7 +56,8 @@ def clock_text(time: dt.time, lang: str, clock: Clock) -> str:
     _ = translations(lang).gettext
     locale = babel_locale(lang)
     if lang == "fr" or babel_locale(lang).startswith("fr"):
-        text = format_time(time, "H 'h' mm" if clock == 24 else "h 'h' mm a", locale=locale)
+        # "9 h 00" with non-breaking spaces, so a time never breaks across two lines.
+        text = format_time(time, "H'\u00a0h\u00a0'mm" if clock == 24 else "h'\u00a0h\u00a0'mm a", locale=locale)
     else:
         text = format_time(time, "h:mm a" if clock == 12 else "HH:mm", locale=locale)
     if time == dt.time(12, 0):

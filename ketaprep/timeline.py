@@ -17,6 +17,7 @@ from ketaprep.models import EventKind, ExtraEvent, InstructionSet, Text
 from ketaprep.parsing import format_duration
 
 UTC = dt.UTC
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 ORDER = (
     "no_caffeine_from",
@@ -173,6 +174,11 @@ def treatment_length(iset: InstructionSet, requested: dt.timedelta | None) -> dt
 def compute(iset: InstructionSet, appointment: Appointment) -> Timeline:
     """Every event of the treatment day for this set and appointment."""
     zone = ZoneInfo(appointment.timezone)
+    if not FIRST_DAY <= appointment.date <= LAST_DAY:
+        raise AppointmentError(
+            f"date {appointment.date.isoformat()} is outside the calendar ketaprep works with "
+            f"({FIRST_DAY.year} to {LAST_DAY.year}); check the year"
+        )
     if iset.hours is not None:
         earliest, latest = iset.hours.earliest.time, iset.hours.latest.time
         if not earliest <= appointment.start <= latest:
@@ -209,13 +215,17 @@ def compute(iset: InstructionSet, appointment: Appointment) -> Timeline:
                 exact[key] = start - window.delta
     if iset.caffeine:
         if iset.caffeine.stop == "start_of_day":
-            exact["no_caffeine_from"] = local_instants(appointment.date, dt.time(0), zone)[0]
+            # the first midnight (a fold: the earlier one); where the clocks skip midnight, the first real minute
+            midnights = local_instants(appointment.date, dt.time(0), zone)
+            exact["no_caffeine_from"] = midnights[0] if midnights else _first_after_gap(appointment.date, dt.time(0), zone)
         else:
             from ketaprep.parsing import parse_duration
 
             before = parse_duration(iset.caffeine.stop)
             assert before is not None  # checked by safety.require_safe
             exact["no_caffeine_from"] = start - before
+        # never after arrival (a start just after midnight has the patient arrive the evening before)
+        exact["no_caffeine_from"] = min(exact["no_caffeine_from"], exact["arrive"])
     if iset.companion:
         exact["companion_until"] = anchors[iset.companion.from_] + iset.companion.duration.delta
     if iset.no_driving:

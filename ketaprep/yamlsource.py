@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +11,25 @@ import yaml
 from ketaprep.errors import SetError
 
 MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 100_000
+MAX_DEPTH = 40
 
 PathKey = tuple[str | int, ...]
 LineMap = dict[PathKey, tuple[str, int]]
 """(key, key, index, ...) -> (file name, 1-based line)."""
 
 
+# YAML 1.1 reads an unquoted `07:00` as the base-60 number 420; a set means a clock time.
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader: plain data only, no Python objects."""
+    """SafeLoader: plain data only, no Python objects; `07:00` stays the text "07:00"."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and isinstance(value, str) and _SEXAGESIMAL.match(value):
+            return "tag:yaml.org,2002:str"
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 def load_yaml(path: Path) -> tuple[Any, LineMap, bytes]:
@@ -35,8 +47,11 @@ def load_yaml(path: Path) -> tuple[Any, LineMap, bytes]:
     except UnicodeDecodeError as exc:
         raise SetError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     loader = _LineLoader(text)
+    lines: LineMap = {}
     try:
         node = loader.get_single_node()
+        if node is not None:  # before construction, which folds `<<` merge keys into the mapping
+            _walk(node, (), str(path), lines, [MAX_NODES])
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -47,23 +62,32 @@ def load_yaml(path: Path) -> tuple[Any, LineMap, bytes]:
         raise SetError(f"{path}: YAML syntax error: {exc}") from None
     finally:
         loader.dispose()
-    lines: LineMap = {}
-    if node is not None:
-        _walk(node, (), str(path), lines)
     return data, lines, raw
 
 
-def _walk(node: yaml.Node, prefix: PathKey, name: str, lines: LineMap) -> None:
+def _walk(node: yaml.Node, prefix: PathKey, name: str, lines: LineMap, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0 or len(prefix) > MAX_DEPTH:  # aliases can nest without end ("billion laughs")
+        raise SetError(
+            f"{name}, line {node.start_mark.line + 1}: too deeply nested or repeated (YAML anchors and aliases); "
+            "write the set out plainly"
+        )
     lines.setdefault(prefix, (name, node.start_mark.line + 1))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            lines[prefix + (key,)] = (name, key_node.start_mark.line + 1)
-            _walk(value_node, prefix + (key,), name, lines)
+            line = key_node.start_mark.line + 1
+            if prefix + (key,) in lines and key != "<<":  # YAML would silently keep the last one
+                raise SetError(
+                    f"{name}, line {line}: {dotted(prefix + (key,))}: given twice "
+                    f"(also on line {lines[prefix + (key,)][1]}); keep only one"
+                )
+            lines[prefix + (key,)] = (name, line)
+            _walk(value_node, prefix + (key,), name, lines, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[prefix + (index,)] = (name, item.start_mark.line + 1)
-            _walk(item, prefix + (index,), name, lines)
+            _walk(item, prefix + (index,), name, lines, budget)
 
 
 def where(lines: LineMap, path: PathKey, fallback: str) -> str:

@@ -13,7 +13,7 @@ def check_zone(name: str, context: str, usage: bool = False) -> zoneinfo.ZoneInf
         if not name or name.startswith(("/", ".")) or ".." in name:
             raise ValueError(name)
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as `America`
         error = UsageError if usage else SetError
         raise error(
             f'{context}: "{name}" is not a time zone (examples: America/Toronto, America/St_Johns, '

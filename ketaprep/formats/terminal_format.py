@@ -32,13 +32,16 @@ def _handout(h: Handout) -> list[RenderableType]:
     out: list[RenderableType] = []
     header = Text(h.clinic_name, style="bold")
     if h.clinic_phone:
-        header.append(f"  {_('Phone')}: {h.clinic_phone}")
+        phone = _("Phone")
+        header.append(f"  {h.colon(phone)} {h.clinic_phone}")
     if h.clinic_address:
         header.append(f"\n{h.clinic_address}")
     out.append(header)
     out.append(Text(h.title, style="bold"))
-    out.append(Text(f"{_('Patient')}: {h.patient or '______________________________'}"))
-    out.append(Text(f"{_('Appointment')}: {h.date_text}, {h.start_text}"))
+    # No `_()` inside f-strings: Babel's extractor cannot see into them on Python 3.11.
+    patient, appointment = _("Patient"), _("Appointment")
+    out.append(Text(f"{h.colon(patient)} {h.patient or '______________________________'}"))
+    out.append(Text(f"{h.colon(appointment)} {h.date_text}, {h.start_text}"))
     out.append(Text(""))
     table = Table(title=_("Your schedule"), title_justify="left", title_style="bold", box=box.SIMPLE_HEAVY, expand=True)
     table.add_column(_("When"), ratio=2)
@@ -56,9 +59,10 @@ def _handout(h: Handout) -> list[RenderableType]:
     out.append(Panel(_bullets(h.emergency.items), title=Text(h.emergency.title, style="bold"), box=box.HEAVY, title_align="left"))
     out.append(Text(h.contact))
     out.append(Text(_("If your care team tells you something different, follow your care team.")))
+    instructions, printed = _("Instructions"), _("Printed")
     out.append(
         Text(
-            f"{_('Instructions')}: {h.set_id} {h.set_version} ({h.set_hash}) | {_('Printed')} {h.generated}",
+            f"{h.colon(instructions)} {h.set_id} {h.set_version} ({h.set_hash}) | {printed} {h.generated}",
             style="dim",
         )
     )

@@ -1,0 +1,83 @@
+"""The printable handout: one self-contained HTML file (inline CSS, no script, no network).
+
+`handout.html.j2` lays out the whole document; `chunks` renders it lazily so a batch can
+stream thousands of patients to disk without holding the file in memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+
+from markupsafe import Markup, escape
+
+from ketaprep.sheet import Options, Sheet
+from ketaprep.templates_env import environment
+
+TEMPLATE = "handout.html.j2"
+_DIGIT = re.compile(r"\d")
+_TIME_SPACE = re.compile(r"(?<=:\d\d) (?=[ap]\.m\.)")
+_PHONE = re.compile(r"(?:\+?1[ .-])?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}\b|\b\d(?:-\d){2,}\b")
+
+
+def _no_break(match: re.Match[str]) -> str:
+    return f'<span class="nw">{match.group(0)}</span>'
+
+
+def keep_together(text: str) -> Markup:
+    """Escaped text in which a time ("9:45 a.m.") or a phone number never breaks across lines."""
+    escaped = str(escape(text))
+    if _DIGIT.search(escaped) is None:  # most lines: nothing to keep together
+        return Markup(escaped)  # noqa: S704 (escaped above)
+    escaped = _TIME_SPACE.sub("\u00a0", escaped)
+    return Markup(_PHONE.sub(_no_break, escaped))  # noqa: S704 (escaped above; only our own span added)
+
+
+def chunks(sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
+    """The document as a stream of text pieces; each sheet starts on a new page."""
+    remaining = iter(sheets)
+    first = next(remaining, None)
+    if first is None:
+        raise ValueError("an HTML handout needs at least one sheet")
+    return _generate(first, itertools.chain([first], remaining), options)
+
+
+def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
+    """The template's stream for these sheets (one place for the context `chunks` and `parts` share)."""
+    template = environment("html", options.templates_dir).get_template(TEMPLATE)
+    return template.generate(
+        first=first,
+        sheets=sheets,
+        paper=options.paper,
+        large_print=options.large_print,
+        duplex=options.duplex,
+        nb=keep_together,
+    )
+
+
+def parts(sheet: Sheet, options: Options) -> tuple[str, str, str]:
+    """One sheet's document split as (head, body, tail), from one rendering (for `ketaprep batch`).
+
+    head + body + tail is `write([sheet])`; the first sheet's head, every sheet's body and
+    the tail is the combined file. The split is where the template's loop over `sheets`
+    takes the sheet and asks for the next; the batch checks the result against `chunks`
+    and renders twice instead if a clinic's template does not allow it.
+    """
+    out: list[str] = []
+    marks: list[int] = []
+
+    def tracked() -> Iterator[Sheet]:
+        marks.append(len(out))
+        yield sheet
+        marks.append(len(out))
+
+    for piece in _generate(sheet, tracked(), options):
+        out.append(piece)
+    if len(marks) != 2:
+        raise ValueError("the HTML template does not loop over `sheets` once")
+    return "".join(out[: marks[0]]), "".join(out[marks[0] : marks[1]]), "".join(out[marks[1] :])
+
+
+def write(sheets: list[Sheet], options: Options) -> bytes:
+    return "".join(chunks(sheets, options)).encode("utf-8")

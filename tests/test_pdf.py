@@ -1,0 +1,291 @@
+"""The PDF handout (Typst): golden text, escaping, fit on the page, fonts, duplex, determinism.
+
+The golden files hold the text pypdf extracts, the page count, the page size and the fonts:
+    KETAPREP_REGEN=1 python -m pytest tests/test_pdf.py
+then review the diff of tests/golden/pdf/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typst
+from conftest import EPOCH, assert_golden, require_tool
+from pypdf import PdfReader
+
+from ketaprep.errors import KetaprepError
+from ketaprep.formats import pdf_format
+from ketaprep.formats.typst_escape import TypstCode, typst_escape, typst_str
+from ketaprep.loader import SetLibrary
+from ketaprep.models import Clinic
+from ketaprep.sheet import Options, Sheet, generated_date, make_sheet, write
+from ketaprep.timeline import Appointment
+
+DAY = dt.date(2026, 11, 24)  # a Tuesday, far from a clock change
+CLINIC = Clinic(name="Lakeshore Pain Clinic", phone="416-555-0199", address="200 Front Street West, Toronto, ON M5V 3K2")
+BUILTIN = sorted(SetLibrary().files())
+DURATION = {"iv-variable": dt.timedelta(minutes=90)}  # the set whose length varies
+FOOTER_TOP = 61.0  # pt from the bottom of the page: the footer lives below (bottom margin 0.85 in / 22 mm)
+HOSTILE = [
+    '#read("/etc/passwd")',
+    "[x] *bold* _it_ $x^2$ <lbl> @ref `raw`",
+    '"; #read("x") //',
+    "back\\slash /* not a comment",
+    "= not a heading",
+    "- not a list",
+    "#let x = 1 #x.len()",
+]
+
+
+def sheet(
+    set_id: str = "iv-pain-4h",
+    lang: str = "en",
+    patient: str = "Ada Test",
+    clinic: Clinic | None = CLINIC,
+    start: dt.time = dt.time(9, 0),
+) -> Sheet:
+    loaded = SetLibrary().load(set_id)
+    appointment = Appointment(DAY, start, "America/Toronto", patient, DURATION.get(set_id))
+    return make_sheet(loaded, appointment, clinic, lang, None, generated_date(dt.date(2000, 1, 1)))
+
+
+def pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def described(pdf: bytes) -> bytes:
+    """What a golden file holds: page count, size, fonts, then each page's text."""
+    reader = PdfReader(io.BytesIO(pdf))
+    box = reader.pages[0].mediabox
+    fonts = sorted(
+        {
+            str(font["/BaseFont"]).split("+", 1)[-1]
+            for page in reader.pages
+            for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
+        }
+    )
+    lines = [
+        f"pages: {len(reader.pages)}",
+        f"size: {float(box.width):.0f} x {float(box.height):.0f} pt",
+        f"fonts: {', '.join(fonts)}",
+    ]
+    for number, page in enumerate(reader.pages, 1):
+        lines += [f"--- page {number} ---", page.extract_text()]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# -- golden files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("set_id", BUILTIN)
+def test_each_builtin_set_matches_its_golden_text_pages_and_size(set_id: str) -> None:
+    assert_golden(f"pdf/{set_id}.txt", described(write("pdf", [sheet(set_id)], Options())))
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "options"),
+    [
+        ("iv-pain-4h.fr", "fr", Options()),
+        ("iv-pain-4h.a4-large", "en", Options(paper="a4", large_print=True)),
+        ("iv-pain-4h.bilingual", "en+fr", Options()),
+    ],
+)
+def test_french_a4_large_print_and_bilingual_match_their_golden_files(name: str, lang: str, options: Options) -> None:
+    assert_golden(f"pdf/{name}.txt", described(write("pdf", [sheet("iv-pain-4h", lang)], options)))
+
+
+# -- fit and layout rules --------------------------------------------------------------------------
+
+
+def compiled(sheets: list[Sheet], options: Options) -> bytes:
+    """Compile through the real template, failing on any Typst warning (e.g. a layout that did not settle)."""
+    source = pdf_format.source(sheets, options).encode("utf-8")
+    pdf, warnings = typst.compile_with_warnings(source, format="pdf", font_paths=pdf_format.fonts())
+    assert not warnings, [w.message for w in warnings]
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def page_with(texts: list[str], needle: str) -> int:
+    found = [i for i, text in enumerate(texts) if needle in flat(text)]
+    assert len(found) == 1, (needle, found)
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "paper", "large", "most"),
+    [
+        ("en", "letter", False, 2),
+        ("en", "letter", True, 4),
+        ("fr", "letter", False, 2),
+        ("fr", "letter", True, 4),
+        ("en", "a4", False, 2),
+        ("en", "a4", True, 4),
+    ],
+)
+def test_every_builtin_set_fits_its_pages_with_no_box_split(lang: str, paper: Any, large: bool, most: int) -> None:
+    """At most 2 pages (4 in large print); the schedule, the emergency box and the sign-off each on one page."""
+    for set_id in BUILTIN:
+        handout_sheet = sheet(set_id, lang)
+        h = handout_sheet.handouts[0]
+        texts = pages(compiled([handout_sheet], Options(paper=paper, large_print=large)))
+        assert len(texts) <= most, (set_id, len(texts))
+        schedule = page_with(texts, flat(h.gettext("Your schedule")))
+        assert all(flat(row.label) in flat(texts[schedule]) for row in h.schedule), set_id
+        emergency = page_with(texts, flat(h.emergency.title))
+        assert all(flat(item) in flat(texts[emergency]) for item in h.emergency.items), set_id
+        signoff = page_with(texts, flat(h.gettext("Reviewed with the patient by")))
+        assert flat(h.gettext("The patient confirmed who will drive them home")) in flat(texts[signoff]), set_id
+
+
+def text_sizes(pdf: bytes) -> tuple[set[float], set[float]]:
+    """Font sizes (pt) of the text above the footer, and of the footer."""
+    body: set[float] = set()
+    footer: set[float] = set()
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text.strip():
+            (footer if cm[5] < FOOTER_TOP else body).add(round(abs(size * tm[3] * cm[3]), 1))
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        page.extract_text(visitor_text=visit)
+    return body, footer
+
+
+@pytest.mark.parametrize(("large", "smallest", "footer_size"), [(False, 12.0, 10.0), (True, 16.0, 12.0)])
+def test_body_text_is_at_least_12_pt_and_16_pt_in_large_print(large: bool, smallest: float, footer_size: float) -> None:
+    body, footer = text_sizes(write("pdf", [sheet("im-depression")], Options(large_print=large)))
+    assert min(body) == smallest
+    assert footer == {footer_size}
+
+
+def test_pages_are_letter_by_default_and_a4_on_request() -> None:
+    letter = PdfReader(io.BytesIO(write("pdf", [sheet()], Options()))).pages[0].mediabox
+    a4 = PdfReader(io.BytesIO(write("pdf", [sheet()], Options(paper="a4")))).pages[0].mediabox
+    assert (round(float(letter.width)), round(float(letter.height))) == (612, 792)
+    assert (round(float(a4.width)), round(float(a4.height))) == (595, 842)
+
+
+# -- combined files ------------------------------------------------------------------------------------
+
+
+def first_pages(texts: list[str]) -> list[int]:
+    return [i for i, text in enumerate(texts) if re.search(r"Page 1 / \d+\s*$", text)]
+
+
+def test_each_patient_and_each_language_starts_on_a_new_page() -> None:
+    sheets = [sheet("iv-pain-4h", "en+fr", "Ada Test"), sheet("im-depression", "en", "Bo Test")]
+    texts = pages(compiled(sheets, Options()))
+    starts = first_pages(texts)
+    assert len(starts) == 3 and starts[0] == 0
+    assert texts[starts[0]].startswith(CLINIC.name) and texts[starts[2]].startswith(CLINIC.name)
+    assert "Votre horaire" in texts[starts[1]]  # the French half of the bilingual sheet
+    assert "Bo Test" not in "".join(texts[: starts[2]]) and "Ada Test" not in "".join(texts[starts[2] :])
+
+
+def test_duplex_pads_every_patient_to_an_even_number_of_pages_with_blank_pages() -> None:
+    """A 3-page large-print handout gets a blank 4th page, so the next patient starts on a new sheet."""
+    sheets = [sheet("iv-pain-4h", patient="Ada Test"), sheet("im-depression", patient="Bo Test")]
+    plain = pages(compiled(sheets, Options(large_print=True)))
+    duplex = pages(compiled(sheets, Options(large_print=True, duplex=True)))
+    assert all(text.strip() for text in plain)
+    lengths = [b - a for a, b in zip(first_pages(plain), [*first_pages(plain)[1:], len(plain)], strict=True)]
+    assert any(n % 2 for n in lengths), "the fixture must have a patient with an odd page count"
+    assert len(duplex) % 2 == 0
+    assert all(start % 2 == 0 for start in first_pages(duplex))  # 0-based: page 1, 3, 5...
+    blanks = [i for i, text in enumerate(duplex) if not text.strip()]
+    assert len(duplex) == len(plain) + len(blanks) and blanks
+
+
+# -- escaping --------------------------------------------------------------------------------------------
+
+
+def test_escape_makes_string_literals_and_leaves_escaped_code_alone() -> None:
+    assert typst_escape('Ada "A" \\ Test\n') == '#"Ada \\"A\\" \\\\ Test\\n";'
+    assert typst_escape(None) == '#"";'
+    assert typst_escape(typst_escape("x")) == '#"x";'
+    assert typst_str("fr") == '"fr"' and isinstance(typst_str("fr"), TypstCode)
+    assert typst_escape("a\x00b\rc\x1bd") == '#"abcd";'
+
+
+def test_text_after_an_escaped_value_stays_plain_text() -> None:
+    """A value, then template text that would continue a Typst expression (`.len()`, `(1)`, `[x]`)."""
+    pairs = [(value, after) for value in HOSTILE for after in ["", ".len()", "(1)", "[x]", ";x", " = x"]]
+    source = "#set page(width: 40cm, height: auto)\n" + "\n\n".join(typst_escape(v) + a for v, a in pairs) + "\n"
+    text = pages(typst.compile(source.encode(), format="pdf", ignore_system_fonts=True))[0]
+    assert [flat(line) for line in text.splitlines()] == [flat(v + a) for v, a in pairs]
+
+
+def test_patient_and_clinic_text_never_runs_as_typst_code() -> None:
+    name = " ".join(HOSTILE)
+    clinic = Clinic(name=HOSTILE[1], phone=HOSTILE[0], address="\n".join(HOSTILE[2:]))
+    text = flat("\n".join(pages(write("pdf", [sheet(patient=name, clinic=clinic)], Options()))))
+    for value in HOSTILE:
+        assert flat(value) in text
+    assert text.count(flat(name)) >= 3  # patient line and the footer of each page
+    assert "root:" not in text
+
+
+def test_a_typst_error_in_a_clinic_template_is_a_plain_error_without_patient_text(tmp_path: Path) -> None:
+    (tmp_path / "handout.typ.j2").write_text("#unknown-function({{ sheets[0].handouts[0].patient | typst_str }})\n")
+    with pytest.raises(KetaprepError) as caught:
+        write("pdf", [sheet(patient="Ada Secret")], Options(templates_dir=tmp_path))
+    assert "handout.typ.j2" in caught.value.message and "unknown-function" in caught.value.message
+    assert "Ada Secret" not in caught.value.message
+
+
+# -- fonts, search, determinism --------------------------------------------------------------------------
+
+
+def test_only_the_shipped_font_is_used_and_embedded(tmp_path: Path) -> None:
+    tool = require_tool("pdffonts")
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(write("pdf", [sheet("iv-pain-4h", "en+fr")], Options()))
+    listing = subprocess.run([tool, str(pdf)], capture_output=True, check=True).stdout.decode()  # noqa: S603
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    assert {row[0].split("+", 1)[1] for row in rows} == {"AtkinsonHyperlegible-Regular", "AtkinsonHyperlegible-Bold"}
+    assert all(row[-5:-2] == ["yes", "yes", "yes"] for row in rows), listing  # embedded, subset, unicode map
+    assert (pdf_format.FONT_DIR / "OFL.txt").is_file()
+
+
+def test_french_text_is_searchable_with_accents_and_guillemets(tmp_path: Path) -> None:
+    tool = require_tool("pdftotext")
+    french = sheet("esketamine-nasal", "fr")
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(write("pdf", [french], Options()))
+    done = subprocess.run([tool, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True)  # noqa: S603
+    text = flat(done.stdout.decode("utf-8"))
+    h = french.handouts[0]
+    expected = [h.title, h.date_text, *h.emergency.items, *(item for s in h.sections for item in s.items)]
+    assert "«" in "".join(expected) and "é" in "".join(expected), "the fixture must carry French accents and « »"
+    for value in expected:
+        assert flat(value) in text
+
+
+def test_same_inputs_give_the_same_bytes_dated_by_source_date_epoch() -> None:
+    first = write("pdf", [sheet(), sheet("im-depression")], Options(duplex=True))
+    second = write("pdf", [sheet(), sheet("im-depression")], Options(duplex=True))
+    assert first == second
+    metadata = PdfReader(io.BytesIO(first)).metadata
+    assert metadata is not None and metadata.creation_date is not None
+    assert metadata.creation_date.date() == dt.datetime.fromtimestamp(int(EPOCH), dt.UTC).date()
+
+
+def test_render_writes_a_pdf_file(cli: Any, tmp_path: Path) -> None:
+    out = tmp_path / "handout.pdf"
+    result = cli("render", "--start", "9:00", "--date", "2026-11-24", "--patient", "Ada Test", "--lang", "fr",
+                 "--paper", "a4", "--large-print", "--format", "pdf", "--output", str(out))
+    assert result.code == 0, result.err
+    texts = pages(out.read_bytes())
+    assert texts[0].startswith("Votre clinique de traitement") and "Ada Test" in texts[0]
+    assert 2 <= len(texts) <= 4
