@@ -29,7 +29,7 @@ from ketaprep.yamlsource import PathKey, dotted, load_yaml, where
 if TYPE_CHECKING:
     from ketaprep.loader import LoadedSet
 
-Level = Literal["error", "warning"]
+Level = Literal["error", "warning", "note"]
 Grades = dict[str, dict[str, float | None]]
 """section -> language -> reading grade (None: no formula for that language)."""
 

@@ -122,6 +122,9 @@ class Fasting(_Model):
     solids: Duration | None = None
     clear_liquids: Duration | None = None
     medications: Duration | None = None
+    below_guidance_reason: str | None = None
+    """Why windows shorter than the anaesthesia fasting guidance suit this protocol (for example
+    a treatment given awake, without sedation); `check` then shows a note instead of a warning."""
 
 
 class Caffeine(_Model):

@@ -27,7 +27,7 @@ SECTION_NAMES = ("about", "before", "day_of", "after", "side_effects", "emergenc
 class Problem:
     """One finding about a set: where, what, and whether it blocks printing."""
 
-    level: Literal["error", "warning"]
+    level: Literal["error", "warning", "note"]
     where: str
     message: str
 
@@ -165,18 +165,28 @@ def plausibility(loaded: LoadedSet) -> list[Problem]:
         out.append(Problem("warning", where(loaded.lines, path, name), message))
 
     fasting = model.fasting
+    short: list[tuple[str, int]] = []
     if fasting and fasting.clear_liquids and fasting.clear_liquids.minutes < MIN_CLEAR_LIQUIDS * 60:
-        warn(
-            ("fasting", "clear_liquids"),
-            f"fasting.clear_liquids: shorter than {MIN_CLEAR_LIQUIDS}h, below the anaesthesia fasting guidance; "
-            "have your medical staff confirm it",
-        )
+        short.append(("clear_liquids", MIN_CLEAR_LIQUIDS))
     if fasting and fasting.solids and fasting.solids.minutes < MIN_SOLIDS * 60:
-        warn(
-            ("fasting", "solids"),
-            f"fasting.solids: shorter than {MIN_SOLIDS}h, below the anaesthesia fasting guidance; "
-            "have your medical staff confirm it",
-        )
+        short.append(("solids", MIN_SOLIDS))
+    for field_name, hours in short:
+        assert fasting is not None
+        message = f"fasting.{field_name}: shorter than {hours}h, below the anaesthesia fasting guidance"
+        if fasting.below_guidance_reason:
+            out.append(
+                Problem(
+                    "note",
+                    where(loaded.lines, ("fasting", field_name), name),
+                    f"{message}; the set says why: {fasting.below_guidance_reason.strip()}",
+                )
+            )
+        else:
+            warn(
+                ("fasting", field_name),
+                f"{message}; have your medical staff confirm it "
+                "(then say why in fasting.below_guidance_reason)",
+            )
     no_driving = model.no_driving
     if model.route == "iv" and no_driving and no_driving.duration and no_driving.duration.minutes < MIN_NO_DRIVING_IV * 60:
         warn(

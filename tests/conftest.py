@@ -12,7 +12,7 @@ import pytest
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("KETAPREP_REGEN") == "1"
-EPOCH = "1795000000"  # 2026-11-17 (UTC): the fixed "generated" date of every golden file
+EPOCH = "1795000000"  # 2026-11-18 11:06 UTC: the fixed "generated" date of every golden file
 
 
 @dataclass

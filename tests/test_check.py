@@ -80,7 +80,7 @@ def test_json_output_lists_file_level_line_message_and_grades(tmp_path: Path, cl
             "level": "warning",
             "line": 14,
             "message": "fasting.clear_liquids: shorter than 2h, below the anaesthesia fasting guidance; "
-            "have your medical staff confirm it",
+            "have your medical staff confirm it (then say why in fasting.below_guidance_reason)",
             "grades": items[0]["grades"],
         }
     ]
@@ -204,6 +204,20 @@ def test_clinical_plausibility_problems_are_warnings_exit_0(
     assert result.code == 0, result.out
     assert "warning: line " in result.out and message in result.out
     assert "0 error(s), 1 warning(s)" in result.out
+
+
+def test_a_short_fasting_window_with_a_stated_reason_is_a_note_not_a_warning(tmp_path: Path, cli: Any) -> None:
+    """A set given awake (e.g. a nasal spray) may fast less; the reason it gives is shown, not counted."""
+    text = GOOD_SET.replace(
+        "clear_liquids: 2h\n", "clear_liquids: 30m\n  below_guidance_reason: given awake, without sedation\n"
+    )
+    result = run(cli, write(tmp_path, text))
+    assert result.code == 0, result.out
+    assert (
+        "note: line 14: fasting.clear_liquids: shorter than 2h, below the anaesthesia fasting guidance; "
+        "the set says why: given awake, without sedation"
+    ) in result.out
+    assert result.out.endswith("1 file(s) checked: 0 error(s), 0 warning(s)\n")
 
 
 def test_a_clinic_profile_without_a_phone_is_a_warning(tmp_path: Path, cli: Any) -> None:

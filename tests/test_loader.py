@@ -123,7 +123,7 @@ def test_an_unknown_nested_field_lists_that_mappings_fields(tmp_path: Path) -> N
     message = error_of(tmp_path, replace("  solids: 8h", "  solid: 8h"))
     assert message == (
         f"{tmp_path / 'fx-set.yaml'}, line 15: fasting.solid: unknown field\n"
-        "  allowed fields: solids, clear_liquids, medications"
+        "  allowed fields: solids, clear_liquids, medications, below_guidance_reason"
     )
 
 
