@@ -21,7 +21,7 @@ from ketaprep.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, KetaprepError, Usa
 if TYPE_CHECKING:
     import datetime as dt
 
-    from ketaprep.loader import SetLibrary
+    from ketaprep.loader import LoadedSet, SetLibrary
     from ketaprep.models import Clinic
     from ketaprep.sheet import Format, Sheet
     from ketaprep.timefmt import Clock
@@ -100,7 +100,25 @@ def _parse_date_option(value: Optional[str]) -> Optional[str]:
     from ketaprep.parsing import parse_date
 
     if value is not None and parse_date(value) is None:
+        import re
+
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), re.ASCII):
+            raise typer.BadParameter(f'"{value}" is not a day of the calendar (that month has no such day)')
         raise typer.BadParameter(f'"{value}" is not a date; write it as YYYY-MM-DD (e.g. 2026-11-24)')
+    return value
+
+
+MAX_PATIENT = 200
+"""Characters in a patient's name: the same bound as a batch row."""
+
+
+def _parse_patient(value: str) -> str:
+    """A name as the nurse typed it; control characters (an escape code, a newline) are refused."""
+    if any(not c.isprintable() for c in value):
+        raise typer.BadParameter("the name has a control character (a tab, a line break or an escape code); "
+                                 "type it on one line")
+    if len(value.strip()) > MAX_PATIENT:
+        raise typer.BadParameter(f"the name is longer than {MAX_PATIENT} characters")
     return value
 
 
@@ -133,6 +151,7 @@ ClinicOption = Annotated[
     Optional[Path],
     typer.Option(
         "--clinic",
+        metavar="FILE",
         help="Clinic profile (YAML: name, phone, address, time zone, defaults). "
         "Default: the KETAPREP_CLINIC environment variable.",
         show_default=False,
@@ -213,6 +232,7 @@ def render(
         str,
         typer.Option(
             "--start",
+            metavar="TIME",
             help="Treatment start time: 9:00, 09:00, 9am, 9:30 pm or 21:30.",
             callback=_parse_start,
             show_default=False,
@@ -220,15 +240,18 @@ def render(
     ],
     date: Annotated[
         Optional[str],
-        typer.Option(help="Appointment date, YYYY-MM-DD. Default: today in the clinic's time zone.",
+        typer.Option(metavar="YYYY-MM-DD",
+                     help="Appointment date, YYYY-MM-DD. Default: today in the clinic's time zone.",
                      callback=_parse_date_option, show_default=False),
     ] = None,
     set_: Annotated[
         Optional[str],
-        typer.Option("--set", help="Instruction set id (see `ketaprep sets`) or a .yaml file. Default: iv-pain-4h "
+        typer.Option("--set", metavar="ID|FILE",
+                     help="Instruction set id (see `ketaprep sets`) or a .yaml file. Default: iv-pain-4h "
                      "or the clinic's default_set.", show_default=False),
     ] = None,
-    patient: Annotated[str, typer.Option(help='Patient name as it should be printed, e.g. "Ada Test".')] = "",
+    patient: Annotated[str, typer.Option(help='Patient name as it should be printed, e.g. "Ada Test".',
+                                         callback=_parse_patient, metavar="NAME")] = "",
     lang: Annotated[
         Optional[str],
         typer.Option(help="Language: en, fr, or en+fr for a bilingual sheet. Default: the clinic's, else en.",
@@ -238,7 +261,8 @@ def render(
         OutputFormat, typer.Option("--format", help="terminal, text, html, pdf, json or ics.")
     ] = OutputFormat.terminal,
     output: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="File to write; - for standard output (the default).",
+        Optional[str], typer.Option("--output", "-o", metavar="FILE",
+                     help="File to write; - for standard output (the default).",
                                     show_default=False)
     ] = None,
     large_print: Annotated[bool, typer.Option("--large-print", help="Large print (16 pt and up) for html and pdf.")] = False,
@@ -248,13 +272,15 @@ def render(
         typer.Option(help="12 or 24-hour times. Default: 12 for English, 24 for French.", show_default=False),
     ] = None,
     tz: Annotated[
-        Optional[str], typer.Option("--tz", help="Clinic time zone, e.g. America/Toronto (the default).",
+        Optional[str], typer.Option("--tz", metavar="AREA/CITY",
+                     help="Clinic time zone, e.g. America/Toronto (the default).",
                                     show_default=False)
     ] = None,
     clinic: ClinicOption = None,
     duration: Annotated[
         Optional[str],
-        typer.Option(help="Treatment length for sets whose length varies, e.g. 90m or 1h30m.",
+        typer.Option(metavar="LENGTH",
+                     help="Treatment length for sets whose length varies, e.g. 90m or 1h30m.",
                      callback=_parse_duration_option, show_default=False),
     ] = None,
 ) -> None:
@@ -269,7 +295,7 @@ def render(
     check_zone(zone, "--tz", usage=True)
     library = _library(profile, clinic_path)
     # an empty --set "$SET" is an error, never silently the default protocol
-    loaded = library.load(set_ if set_ is not None else (profile.default_set if profile else "iv-pain-4h"))
+    loaded = _load_set(library, set_, profile, clinic_path)
     day = parse_date(date) if date else _today(zone)
     start_time = parse_clock_time(start)
     assert day is not None and start_time is not None  # checked by the option callbacks
@@ -296,6 +322,16 @@ def render(
     data = write(FORMAT_NAMES[format_], [sheet], options)
     _emit(data, output, binary=format_ == OutputFormat.pdf)
     _warn_passed_cutoffs(sheet, clock_value)
+
+
+def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic], clinic_path: Optional[Path]) -> LoadedSet:
+    """--set, else the clinic's default_set (an unknown one names the clinic file), else iv-pain-4h."""
+    if set_ is not None or profile is None:
+        return library.load(set_ if set_ is not None else "iv-pain-4h")
+    try:
+        return library.load(profile.default_set)
+    except KetaprepError as exc:
+        raise type(exc)(f"{clinic_path}: default_set: {exc.message}") from None
 
 
 def _warn_passed_cutoffs(sheet: Sheet, clock: Optional[Clock]) -> None:
@@ -440,23 +476,27 @@ def batch(
     ],
     output_dir: Annotated[
         Optional[Path],
-        typer.Option("--output-dir", "-o", help="Folder for the handouts. Default: ./handouts-YYYY-MM-DD "
+        typer.Option("--output-dir", "-o", metavar="FOLDER",
+                     help="Folder for the handouts. Default: ./handouts-YYYY-MM-DD "
                      "(the list's first date).", show_default=False),
     ] = None,
     format_: Annotated[BatchFormat, typer.Option("--format", help="html, pdf, text, json or ics.")] = BatchFormat.html,
     date: Annotated[
         Optional[str],
-        typer.Option(help="Appointment date for every row, YYYY-MM-DD, when the list has no date column.",
+        typer.Option(metavar="YYYY-MM-DD",
+                     help="Appointment date for every row, YYYY-MM-DD, when the list has no date column.",
                      callback=_parse_date_option, show_default=False),
     ] = None,
     column: Annotated[
         Optional[list[str]],
-        typer.Option(help='Which column holds a field, e.g. --column start="Appt Time" (fields: patient, date, '
+        typer.Option(metavar="FIELD=NAME",
+                     help='Which column holds a field, e.g. --column start="Appt Time" (fields: patient, date, '
                      "start, set, lang, duration). Repeat for more; --column duration= ignores a column.",
                      show_default=False),
     ] = None,
     sheet: Annotated[
-        Optional[str], typer.Option(help="XLSX: the sheet's name (or number). Default: the first sheet.",
+        Optional[str], typer.Option(metavar="NAME",
+                     help="XLSX: the sheet's name (or number). Default: the first sheet.",
                                     show_default=False)
     ] = None,
     date_order: Annotated[
@@ -466,17 +506,20 @@ def batch(
     ] = None,
     set_: Annotated[
         Optional[str],
-        typer.Option("--set", help="Instruction set for rows with no set column. Default: iv-pain-4h or the "
+        typer.Option("--set", metavar="ID|FILE",
+                     help="Instruction set for rows with no set column. Default: iv-pain-4h or the "
                      "clinic's default_set.", show_default=False),
     ] = None,
     lang: Annotated[
         Optional[str],
-        typer.Option(help="Language for rows with no language column: en, fr or en+fr. Default: the clinic's, "
+        typer.Option(metavar="en|fr|en+fr",
+                     help="Language for rows with no language column: en, fr or en+fr. Default: the clinic's, "
                      "else en.", callback=_parse_lang_option, show_default=False),
     ] = None,
     duration: Annotated[
         Optional[str],
-        typer.Option(help="Treatment length for rows of sets whose length varies, when the list has none "
+        typer.Option(metavar="LENGTH",
+                     help="Treatment length for rows of sets whose length varies, when the list has none "
                      "(e.g. 90m).", callback=_parse_duration_option, show_default=False),
     ] = None,
     duplex: Annotated[bool, typer.Option("--duplex", help="Two-sided printing: each patient starts on a new "
@@ -488,7 +531,8 @@ def batch(
         typer.Option(help="12 or 24-hour times. Default: 12 for English, 24 for French.", show_default=False),
     ] = None,
     tz: Annotated[
-        Optional[str], typer.Option("--tz", help="Clinic time zone, e.g. America/Toronto (the default).",
+        Optional[str], typer.Option("--tz", metavar="AREA/CITY",
+                     help="Clinic time zone, e.g. America/Toronto (the default).",
                                     show_default=False)
     ] = None,
     clinic: ClinicOption = None,
@@ -565,6 +609,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         if debug:
             raise
         where = exc.ctx.command_path if exc.ctx else "ketaprep"
+        if where == "ketaprep" and args and args[0] in getattr(command, "commands", {}):
+            where = f"ketaprep {args[0]}"
         typer.echo(f"{where}: {exc.format_message()}", err=True)
         typer.echo(f"Try: {where} --help", err=True)
         code = EXIT_USAGE

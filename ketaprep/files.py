@@ -10,10 +10,17 @@ from ketaprep.errors import KetaprepError
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written file."""
+    """Write to a temporary file beside `path`, then rename: never a half-written file.
+
+    The folder must exist: a mistyped folder is an error, never a new folder holding a
+    patient's handout where no one will look for it.
+    """
     directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise KetaprepError(f"{path}: the folder {directory} does not exist; create it first or choose another")
+    if path.is_dir():
+        raise KetaprepError(f"{path}: is a folder; give a file name, e.g. {path / 'handout.html'}")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=".ketaprep-", suffix=".part", dir=directory)
     except OSError as exc:
         raise KetaprepError(f"{directory}: cannot write here ({exc.strerror})") from None

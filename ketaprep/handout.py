@@ -115,6 +115,7 @@ def build_handout(
         "appointment_date": long_date(appointment.date, lang),
         "start_time": clock_text(start.at.time().replace(tzinfo=None), lang, clock),
         "treatment_length": length_text(timeline.treatment_length, lang),
+        "monitoring_length": length_text(model.monitoring.delta, lang),
     }
     texts = loaded.texts
     rows = []

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     from ketaprep.loader import LoadedSet
 
-FIELDS = ("patient", "clinic_name", "clinic_phone", "appointment_date", "start_time", "treatment_length")
+FIELDS = ("patient", "clinic_name", "clinic_phone", "appointment_date", "start_time", "treatment_length",
+          "monitoring_length")
 """Patient and appointment fields a text may use, besides the set's event keys."""
 
 _DOUBLE_PERIOD = re.compile(r"(\b[ap]\.m\.)\.")

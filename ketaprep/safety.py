@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ketaprep.errors import SetError
-from ketaprep.parsing import parse_duration
+from ketaprep.parsing import format_duration, parse_duration
 from ketaprep.timeline import ORDER
 from ketaprep.yamlsource import PathKey, where
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from ketaprep.loader import LoadedSet
+    from ketaprep.models import Anchor, Duration, InstructionSet
     from ketaprep.timefmt import Clock
     from ketaprep.timeline import Timeline
 
@@ -114,6 +115,7 @@ def problems(loaded: LoadedSet) -> list[Problem]:
                 ("fasting",),
                 f"fasting: route {model.route} needs fasting windows for solids and clear_liquids (e.g. 8h and 2h)",
             )
+    _restrictions_outlast_discharge(model, error)
     seen: set[str] = set(ORDER)
     for index, extra in enumerate(model.events):
         if extra.key in seen or not re.fullmatch(r"[a-z][a-z0-9_]*", extra.key):
@@ -129,6 +131,37 @@ def problems(loaded: LoadedSet) -> list[Problem]:
             if lang not in model.languages:
                 error(path, f"{_dotted(path)}: has {lang} text, but {lang} is not in languages")
     return out
+
+
+def _restrictions_outlast_discharge(model: InstructionSet, error: Callable[[PathKey, str], None]) -> None:
+    """The companion and the no-driving rule must run at least until the patient leaves the clinic.
+
+    A rule that counts from the start or the end of the treatment with too short a duration would
+    print "you may drive again" at a time when the patient is still being watched: refused. For a
+    set whose length varies, the longest treatment decides.
+    """
+    treatment = model.treatment
+    longest = treatment.duration or treatment.max_duration
+    if longest is None:
+        return
+    until_discharge = {
+        "treatment_start": longest.delta + model.monitoring.delta,
+        "treatment_end": model.monitoring.delta,
+        "discharge": longest.delta * 0,
+    }
+    rules: list[tuple[str, Anchor, Duration | None]] = []
+    if model.companion is not None:
+        rules.append(("companion", model.companion.from_, model.companion.duration))
+    if model.no_driving is not None and model.no_driving.next_day_at is None:
+        rules.append(("no_driving", model.no_driving.from_, model.no_driving.duration))
+    for name, anchor, duration in rules:
+        needed = until_discharge[anchor]
+        if duration is not None and duration.delta < needed:
+            error(
+                (name, "duration"),
+                f"{name}.duration: {format_duration(duration.delta)} from {anchor} ends before the patient leaves "
+                f"the clinic; it must be at least {format_duration(needed)} (or count from discharge)",
+            )
 
 
 def _dotted(path: PathKey) -> str:

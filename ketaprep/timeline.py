@@ -150,7 +150,7 @@ def treatment_length(iset: InstructionSet, requested: dt.timedelta | None) -> dt
     """The treatment's length: the set's fixed one, or the appointment's within the set's range."""
     treatment = iset.treatment
     if treatment.duration is not None:
-        if requested is not None and requested != treatment.duration.delta:
+        if requested is not None:
             raise AppointmentError(
                 f'set "{iset.id}" has a fixed length of {format_duration(treatment.duration.delta)}; '
                 "--duration is only for sets whose length varies (e.g. iv-variable)"
@@ -240,6 +240,10 @@ def compute(iset: InstructionSet, appointment: Appointment) -> Timeline:
             candidates.append(max(instants))
         if candidates:
             exact["drive_again"] = max(candidates)
+    for key in ("companion_until", "drive_again"):  # safety.problems refuses such a set; never print one
+        if key in exact and exact[key] < discharge:
+            raise AppointmentError(f'set "{iset.id}": {key} would end before the patient leaves the clinic; '
+                                   "run: ketaprep check on the set")
     rounded: dict[str, dt.datetime] = {}
     for key, instant in exact.items():
         kind = KINDS[key]

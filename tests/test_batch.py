@@ -278,7 +278,7 @@ def test_an_empty_list_writes_nothing_and_says_so(cli: Any, tmp_path: Path) -> N
     [
         (["--column", "when=Time"], 'write it as FIELD="Column name"'),
         (["--format", "terminal"], "Invalid value for '--format'"),
-        (["--date", "2026-02-30"], '"2026-02-30" is not a date'),
+        (["--date", "2026-02-30"], '"2026-02-30" is not a day of the calendar'),
         (["--sheet", "1"], "--sheet is for .xlsx workbooks only"),
     ],
 )

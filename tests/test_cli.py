@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,16 @@ def test_9_30_pm_means_21_30(cli: Any, tmp_path: Path) -> None:
     assert events["treatment_start"] == "2026-11-24T21:30:00-05:00"
 
 
-@pytest.mark.parametrize("date", ["2026-02-30", "2026-13-01", "24/11/2026", "tomorrow", "2026-11-24T09:00"])
-def test_an_impossible_or_unreadable_date_exits_2(cli: Any, date: str) -> None:
+@pytest.mark.parametrize("date", ["24/11/2026", "tomorrow", "2026-11-24T09:00", "26-11-24"])
+def test_an_unreadable_date_exits_2_showing_the_form(cli: Any, date: str) -> None:
     result = cli("render", "--start", "09:00", "--date", date)
     usage_error(result, "--date", f'"{date}" is not a date; write it as YYYY-MM-DD (e.g. 2026-11-24)')
+
+
+@pytest.mark.parametrize("date", ["2026-02-30", "2026-13-01", "2027-02-29", "2026-04-31"])
+def test_a_date_in_the_right_form_that_does_not_exist_exits_2_saying_so(cli: Any, date: str) -> None:
+    result = cli("render", "--start", "09:00", "--date", date)
+    usage_error(result, "--date", f'"{date}" is not a day of the calendar (that month has no such day)')
 
 
 @pytest.mark.parametrize("duration", ["90", "1.5h", "90 minutes", "an hour"])
@@ -214,10 +221,74 @@ def test_built_in_variable_sets_need_a_duration_in_their_range(cli: Any, set_id:
     assert cli("render", "--start", "09:00", *DAY, "--set", set_id, "--duration", "90m").code == 0
 
 
-def test_a_duration_for_a_fixed_length_set_exits_1(cli: Any) -> None:
-    result = cli("render", "--start", "09:00", *DAY, "--set", "iv-pain-4h", "--duration", "90m")
+@pytest.mark.parametrize("duration", ["90m", "4h"])
+def test_a_duration_for_a_fixed_length_set_exits_1_even_when_it_matches(cli: Any, duration: str) -> None:
+    result = cli("render", "--start", "09:00", *DAY, "--set", "iv-pain-4h", "--duration", duration)
     assert result.code == 1
-    assert 'set "iv-pain-4h" has a fixed length of 4h' in result.err
+    assert result.err.splitlines()[-1] == (
+        'error: set "iv-pain-4h" has a fixed length of 4h; --duration is only for sets whose length varies (e.g. iv-variable)'
+    )
+
+
+@pytest.mark.parametrize("duration", ["4h1m", "241m", "5h", "39m"])
+def test_iv_variable_refuses_a_duration_outside_40m_to_4h(cli: Any, duration: str) -> None:
+    result = cli("render", "--start", "09:00", *DAY, "--set", "iv-variable", "--duration", duration)
+    assert result.code == 1
+    assert result.err.splitlines()[-1].startswith("error: duration ")
+    assert result.err.splitlines()[-1].endswith(" is outside set \"iv-variable\"'s range (40m to 4h)")
+
+
+@pytest.mark.parametrize("duration", ["40m", "4h", "2h15m"])
+def test_iv_variable_accepts_a_duration_from_40m_to_4h(cli: Any, duration: str) -> None:
+    result = cli("render", "--start", "09:00", *DAY, "--set", "iv-variable", "--duration", duration, "--format", "json")
+    assert result.code == 0, result.err
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"no_driving": {"duration": "1h", "from": "treatment_start"}},
+         "no_driving.duration: 1h from treatment_start ends before the patient leaves the clinic; it must be at least 5h "
+         "(or count from discharge)"),
+        ({"companion": {"duration": "30m", "from": "treatment_end"}},
+         "companion.duration: 30m from treatment_end ends before the patient leaves the clinic; it must be at least 1h "
+         "(or count from discharge)"),
+    ],
+    ids=["may-drive-before-discharge", "companion-leaves-before-discharge"],
+)
+def test_a_set_whose_restriction_ends_before_discharge_is_refused(
+    cli: Any, tmp_path: Path, rule: dict[str, Any], message: str
+) -> None:
+    """"You may drive again" while the patient is still being watched at the clinic is never printed."""
+    path = write_set(tmp_path, **rule)
+    result = cli("render", "--start", "09:00", *DAY, "--set", str(path), "--format", "text")
+    assert result.code == 1
+    assert result.out == ""
+    assert message in result.err.splitlines()[-1]
+
+
+def test_a_control_character_in_the_patient_name_exits_2(cli: Any) -> None:
+    result = cli("render", "--start", "09:00", *DAY, "--patient", "Ada\x1b[31m Test\nX")
+    usage_error(result, "--patient", "the name has a control character (a tab, a line break or an escape code); "
+                "type it on one line")
+
+
+def test_a_patient_name_over_200_characters_exits_2(cli: Any) -> None:
+    result = cli("render", "--start", "09:00", *DAY, "--patient", "A" * 201)
+    usage_error(result, "--patient", "the name is longer than 200 characters")
+
+
+def test_a_missing_option_value_names_the_command(cli: Any) -> None:
+    result = cli("render", "--start")
+    assert result.code == 2
+    assert result.err == "ketaprep render: Option '--start' requires an argument.\nTry: ketaprep render --help\n"
+
+
+def test_an_unknown_default_set_in_the_clinic_profile_names_the_profile(cli: Any, tmp_path: Path) -> None:
+    clinic = write_clinic(tmp_path, 'name: "Test Clinic"\nphone: "555-0100"\ndefault_set: nope\n')
+    result = cli("render", "--start", "09:00", *DAY, "--clinic", str(clinic))
+    assert result.code == 1
+    assert result.err.splitlines()[-1].startswith(f'error: {clinic}: default_set: unknown set "nope"; available sets: ')
 
 
 def test_a_malformed_set_file_exits_1_naming_the_file_and_line(cli: Any, tmp_path: Path) -> None:
@@ -251,11 +322,30 @@ def test_a_language_the_set_does_not_have_exits_1(cli: Any, tmp_path: Path) -> N
 
 
 def test_an_output_directory_that_cannot_be_written_exits_1(cli: Any, tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    result = cli("render", "--start", "09:00", *DAY, "--format", "text", "--output", str(blocker / "out.txt"))
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):  # root writes anywhere: a file in the way of the folder instead
+        locked.chmod(0o700)
+        target = locked / "out.txt"
+        target.mkdir()
+        result = cli("render", "--start", "09:00", *DAY, "--format", "text", "--output", str(target))
+        assert result.code == 1
+        assert result.err.splitlines()[-1] == f"error: {target}: is a folder; give a file name, e.g. {target / 'handout.html'}"
+        return
+    result = cli("render", "--start", "09:00", *DAY, "--format", "text", "--output", str(locked / "out.txt"))
     assert result.code == 1
     assert "cannot write here" in result.err
+
+
+def test_a_missing_output_folder_is_an_error_never_created(cli: Any, tmp_path: Path) -> None:
+    """A mistyped folder must not quietly become a new folder holding a patient's handout."""
+    target = tmp_path / "typo" / "out.txt"
+    result = cli("render", "--start", "09:00", *DAY, "--format", "text", "--output", str(target))
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        f"error: {target}: the folder {target.parent} does not exist; create it first or choose another"
+    )
+    assert not target.parent.exists()
 
 
 # --- no traceback, ever, without --debug ----------------------------------------------------
@@ -347,7 +437,7 @@ def test_every_command_help_has_an_example(cli: Any, command: str) -> None:
 
 
 def test_output_writes_a_file_readable_by_the_owner_only(cli: Any, tmp_path: Path) -> None:
-    target = tmp_path / "out" / "handout.txt"
+    target = tmp_path / "handout.txt"
     result = cli("render", "--start", "09:00", *DAY, "--patient", "Ada Test", "--format", "text", "--output", str(target))
     assert result.code == 0, result.err
     assert result.out == ""

@@ -204,10 +204,12 @@ def test_clock_change_notes_are_in_french() -> None:
     back = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC)  # 2:00 EDT -> 1:00 EST
     forward = dt.datetime(2026, 3, 8, 7, 0, tzinfo=dt.UTC)  # 2:00 EST -> 3:00 EDT
     assert change_note(back, TORONTO, "fr", 24) == (
-        f"On recule l’heure de 1{NBSP}heure à 2{NBSP}h{NBSP}00 le dimanche 1er novembre{NBSP}; "
+        f"Le dimanche 1er novembre à 2{NBSP}h{NBSP}00, on recule l’heure de 1{NBSP}heure{NBSP}; "
         "cette heure en tient déjà compte."
     )
-    assert change_note(forward, TORONTO, "fr", 24).startswith(f"On avance l’heure de 1{NBSP}heure à 2{NBSP}h{NBSP}00")
+    assert change_note(forward, TORONTO, "fr", 24).startswith(
+        f"Le dimanche 8 mars à 2{NBSP}h{NBSP}00, on avance l’heure de 1{NBSP}heure"
+    )
     assert change_note(back, TORONTO, "en", 12) == (
         "The clocks go back 1 hour at 2:00 a.m. on Sunday 1 November; this time already allows for the change."
     )
@@ -389,7 +391,7 @@ def test_french_and_bilingual_golden_files(golden_files: tuple[Path, Path], cli:
     flat = " ".join(data.decode("utf-8").split())
     if fmt in ("text", "html", "pdf"):
         assert "minuit à la fin du samedi 31 octobre" in flat
-        assert "On recule l’heure de 1 heure à 2 h 00 le dimanche 1er novembre" in flat
+        assert "Le dimanche 1er novembre à 2 h 00, on recule l’heure de 1 heure" in flat
         assert "12 h 00 (midi) le lundi 2 novembre" in flat
     if lang == "en+fr" and fmt in ("text", "html", "pdf"):
         assert "midnight at the end of Saturday 31 October" in flat

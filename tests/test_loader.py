@@ -360,8 +360,8 @@ def test_an_unknown_placeholder_is_an_error_at_load_time_naming_it_and_the_allow
     assert message == (
         f"{tmp_path / 'fx-set.yaml'}, line 29: sections.before[0] (en): unknown placeholder {{{{ last_food }}}}\n"
         "  allowed: appointment_date, arrive, clinic_name, clinic_phone, companion_until, discharge, drive_again, "
-        "last_clear_liquid, last_meal, no_caffeine_from, patient, start_time, treatment_end, treatment_length, "
-        "treatment_start"
+        "last_clear_liquid, last_meal, monitoring_length, no_caffeine_from, patient, start_time, treatment_end, "
+        "treatment_length, treatment_start"
     )
 
 

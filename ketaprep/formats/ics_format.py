@@ -107,14 +107,14 @@ def _joined(values: Iterable[str]) -> str:
 
 def _clinic_line(h: Handout) -> str:
     _ = h.gettext
-    return h.clinic_name + (f" | {_('Phone')}: {h.clinic_phone}" if h.clinic_phone else "")
+    return h.clinic_name + (f" | {h.colon(_('Phone'))} {h.clinic_phone}" if h.clinic_phone else "")
 
 
 def _moment_description(handouts: tuple[Handout, ...], key: str) -> str:
     blocks = []
     for h in handouts:
         row = next(r for r in h.schedule if r.key == key)
-        lines = [f"{row.label}: {row.when}", *(f"({note})" for note in row.notes), "", _clinic_line(h), h.contact]
+        lines = [f"{h.colon(row.label)} {row.when}", *(f"({note})" for note in row.notes), "", _clinic_line(h), h.contact]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -123,9 +123,9 @@ def _appointment_description(handouts: tuple[Handout, ...]) -> str:
     blocks = []
     for h in handouts:
         _ = h.gettext
-        lines = [h.title, f"{_('Appointment')}: {h.date_text}, {h.start_text}", ""]
+        lines = [h.title, f"{h.colon(_('Appointment'))} {h.date_text}, {h.start_text}", ""]
         for row in h.schedule:
-            lines.append(f"- {row.label}: {row.when}")
+            lines.append(f"- {h.colon(row.label)} {row.when}")
             lines.extend(f"  ({note})" for note in row.notes)
         lines += ["", _clinic_line(h), h.contact]
         blocks.append("\n".join(lines))
