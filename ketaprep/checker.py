@@ -55,10 +55,9 @@ class Report:
     def add(self, level: Level, message: str, line: int | None = None) -> None:
         """Add a finding; `file, line N: ...` at the front of the message becomes the line."""
         match = _WHERE.match(message)
-        if match and line is None:
+        if match and line is None and match.group("file") == self.file:
             line = int(match.group("line"))
-            if match.group("file") == self.file:
-                message = message[match.end() :]
+            message = message[match.end() :]
         self.findings.append(Finding(level, line, message))
 
     def problem(self, problem: Problem) -> None:
@@ -136,9 +135,10 @@ def _check_languages(loaded: LoadedSet, report: Report) -> None:
             if _same_text(value, english):
                 report.add("error", f"{where_}: is the same as the English text; translate it", line)
                 continue
-            found = english_words(value) if lang != "en" else []
-            if len(found) >= 2:
-                report.add("error", f"{where_}: looks like English ({', '.join(found[:4])}); translate it", line)
+            found = (english_words(value) + copied_phrases(value, english)) if lang != "en" else []
+            if found:
+                shown = ", ".join(f'"{word}"' for word in found[:4])
+                report.add("error", f"{where_}: looks like English ({shown}); translate it", line)
             if lang == "fr":
                 for message in french_typography(value):
                     report.add("warning", f"{where_}: {message}", line)
@@ -170,11 +170,11 @@ def _check_grades(loaded: LoadedSet, report: Report) -> None:
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 ENGLISH_ONLY = frozenset(
-    "the and your you with before after until will must not of is are for this that have has may "
-    "to at be by from please who what when it we our any can should would do does don't eat drink "
-    "take call stop tell ask if".split()
+    "the and your you with before after until will must not of is for this that have has may "
+    "to at be by from please who what when it we our any should would does don't eat drink "
+    "take call tell ask".split()
 )
-"""Common English words that do not occur in French prose: two of them in a French text is English left in."""
+"""Common English words that do not occur in French prose: one of them in a French text is English left in."""
 
 
 def english_words(text: str) -> list[str]:
@@ -185,6 +185,27 @@ def english_words(text: str) -> list[str]:
         if lower in ENGLISH_ONLY and lower not in seen:
             seen.append(lower)
     return seen
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(_PLACEHOLDER.sub(" | ", text))]
+
+
+def copied_phrases(translation: str, english: str) -> list[str]:
+    """Two-word phrases of the English text found, as they are, in its translation ("chest pain").
+
+    Single shared words are normal (infusion, confusion, ECG); the same two words in a row are
+    English left in, such as an emergency sign pasted untranslated.
+    """
+    def pairs(words: list[str]) -> list[str]:
+        return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if max(len(a), len(b)) >= 3]
+
+    theirs = set(pairs(_words(english)))
+    found: list[str] = []
+    for pair in pairs(_words(translation)):
+        if pair in theirs and pair not in found:
+            found.append(pair)
+    return found
 
 
 def _same_text(value: str, english: str) -> bool:
@@ -277,6 +298,45 @@ def check_clinic(path: Path) -> Report:
     return report
 
 
+_TRIAL_FORMATS = {"handout.html.j2": "html", "html_style.css.j2": "html", "handout.typ.j2": "pdf", "handout.txt.j2": "text"}
+
+
+def _trial_render(directory: Path, template_name: str) -> str | None:
+    """Render a sample handout (iv-pain-4h, every language, and bilingual) with the clinic's templates.
+
+    What fails here would fail at the desk, in front of a patient: the error, with the template's
+    file and line; None if it renders.
+    """
+    import datetime as dt
+
+    from jinja2 import TemplateError
+
+    from ketaprep.i18n import available_languages
+    from ketaprep.loader import SetLibrary
+    from ketaprep.models import Clinic
+    from ketaprep.sheet import Options, make_sheet, write
+    from ketaprep.templates_env import environment, template_error_message
+    from ketaprep.timeline import Appointment
+
+    fmt = _TRIAL_FORMATS.get(template_name)
+    if fmt is None:
+        return None
+    loaded = SetLibrary().load("iv-pain-4h")
+    clinic = Clinic(name="Sample Clinic", phone="555-0100", address="1 Sample Street")
+    appointment = Appointment(dt.date(2026, 11, 24), dt.time(9, 0), patient="Sample Patient")
+    langs = [lang for lang in available_languages() if lang in loaded.model.languages]
+    environment.cache_clear()  # a template edited since the last check is read again
+    for lang in [*langs, "+".join(langs[:2])] if len(langs) > 1 else langs:
+        sheet = make_sheet(loaded, appointment, clinic, lang, None, dt.date(2026, 11, 24))
+        try:
+            write(fmt, [sheet], Options(templates_dir=directory))  # type: ignore[arg-type]
+        except TemplateError as exc:
+            return f"{template_error_message(exc)} (in a sample {lang} handout)"
+        except KetaprepError as exc:
+            return f"{directory / template_name}: {exc.message} (in a sample {lang} handout)"
+    return None
+
+
 def check_templates(directory: Path) -> Report:
     """Each template parses, and its fixed wording is translated in every language with a catalog."""
     from jinja2 import TemplateSyntaxError
@@ -303,6 +363,9 @@ def check_templates(directory: Path) -> Report:
         options = {"trim_blocks": "true", "lstrip_blocks": "true"}
         with template.open("rb") as handle:
             messages = list(babel_extract(handle, ("_", "gettext", "ngettext"), [], options))
+        problem = _trial_render(directory, template.name)
+        if problem:
+            report.add("error", f"{problem}; fix it before printing")
         for lineno, _func, message, _comments in messages:
             msgid = message if isinstance(message, str) else next((m for m in message or () if m), None)
             if not msgid:
@@ -329,7 +392,22 @@ def check_path(path: Path, library: SetLibrary) -> list[Report]:
         return [_unknown(path, "no such file")]
     if path.suffix not in (".yaml", ".yml"):
         return [_unknown(path, "not a set or clinic profile (.yaml) or a template directory")]
-    return [check_clinic(path) if _is_clinic(path) else check_set(path, library)]
+    if not _is_clinic(path):
+        return [check_set(path, library)]
+    reports = [check_clinic(path)]
+    templates = _clinic_templates(path)
+    if templates is not None:  # the clinic's own templates are part of what its handouts print
+        reports.append(check_templates(templates))
+    return reports
+
+
+def _clinic_templates(path: Path) -> Path | None:
+    try:
+        clinic = load_clinic(path)
+    except KetaprepError:
+        return None
+    found = path.parent / clinic.templates_dir if clinic.templates_dir else None
+    return found if found is not None and found.is_dir() else None
 
 
 def _unknown(path: Path, message: str) -> Report:

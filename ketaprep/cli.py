@@ -72,12 +72,6 @@ FORMAT_NAMES: dict[OutputFormat, Format] = {
 }
 
 
-class LangChoice(str, Enum):
-    en = "en"
-    fr = "fr"
-    en_fr = "en+fr"
-
-
 class PaperChoice(str, Enum):
     letter = "letter"
     a4 = "a4"
@@ -194,11 +188,17 @@ def _clinic_path(path: Optional[Path]) -> Optional[Path]:
     return path
 
 
-def _today(zone_name: str) -> dt.date:
+def _now() -> dt.datetime:
+    """The one place the commands read the clock (tests replace it); the core takes "now" as an argument."""
     import datetime as dt
+
+    return dt.datetime.now(dt.UTC)
+
+
+def _today(zone_name: str) -> dt.date:
     from zoneinfo import ZoneInfo
 
-    return dt.datetime.now(ZoneInfo(zone_name)).date()
+    return _now().astimezone(ZoneInfo(zone_name)).date()
 
 
 def _emit(data: bytes, output: Optional[str], binary: bool) -> None:
@@ -302,9 +302,8 @@ def render(
     appointment = Appointment(day, start_time, zone, patient.strip(), parse_duration(duration) if duration else None)
     language = lang or (profile.lang if profile else "en")
     clock_value: Optional[Clock] = 12 if clock == ClockChoice.h12 else 24 if clock == ClockChoice.h24 else None
-    import datetime as dt
 
-    sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(dt.date.today()))
+    sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(_today(zone)))
     is_tty = output in (None, "-") and sys.stdout.isatty()
     width = 80
     if is_tty:
@@ -321,7 +320,7 @@ def render(
     )
     data = write(FORMAT_NAMES[format_], [sheet], options)
     _emit(data, output, binary=format_ == OutputFormat.pdf)
-    _warn_passed_cutoffs(sheet, clock_value)
+    _warn_passed_cutoffs(sheet, clock_value or (profile.clock if profile else None))
 
 
 def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic], clinic_path: Optional[Path]) -> LoadedSet:
@@ -336,11 +335,9 @@ def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic
 
 def _warn_passed_cutoffs(sheet: Sheet, clock: Optional[Clock]) -> None:
     """On stderr, never on the sheet: a cut-off already past now means phoning the patient instead."""
-    import datetime as dt
-
     from ketaprep.safety import passed_cutoffs
 
-    for message in passed_cutoffs(sheet.timeline, dt.datetime.now(dt.UTC), clock or 12):
+    for message in passed_cutoffs(sheet.timeline, _now(), clock or 12):
         typer.echo(f"warning: {message}", err=True)
 
 
@@ -537,7 +534,6 @@ def batch(
     ] = None,
     clinic: ClinicOption = None,
 ) -> None:
-    import datetime as dt
 
     from ketaprep import batch as batching
     from ketaprep.lists import parse_column_options
@@ -572,9 +568,9 @@ def batch(
         columns=columns,
         sheet=sheet,
         date_order="dmy" if date_order == DateOrderChoice.dmy else "mdy" if date_order == DateOrderChoice.mdy else None,
-        generated=generated_date(dt.date.today()),
+        generated=generated_date(_today(zone)),
         today=_today(zone),
-        now=dt.datetime.now(dt.UTC),
+        now=_now(),
     )
     reporter = batching.ConsoleReporter(progress=sys.stderr.isatty())
     with batching.stop_on_signals():
@@ -627,6 +623,14 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as exc:  # the last resort: still no traceback, and no patient data
         if debug:
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}; run again with --debug for details", err=True)
+        from jinja2 import TemplateError
+
+        if isinstance(exc, TemplateError):  # a clinic's own template: say which file and line
+            from ketaprep.templates_env import template_error_message
+
+            typer.echo(f"error: template {template_error_message(exc)}", err=True)
+            typer.echo("  run: ketaprep check on the clinic's templates folder", err=True)
+        else:
+            typer.echo(f"error: unexpected {type(exc).__name__}; run again with --debug for details", err=True)
         code = EXIT_FAILED
     raise SystemExit(code if isinstance(code, int) else EXIT_OK)

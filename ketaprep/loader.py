@@ -248,4 +248,10 @@ def load_clinic(path: Path) -> Clinic:
     from ketaprep.zones import check_zone
 
     check_zone(clinic.timezone, f"{where(lines, ('timezone',), str(path))}: timezone")
+    from ketaprep.i18n import parse_lang
+
+    try:
+        clinic.lang = "+".join(parse_lang(clinic.lang))
+    except ValueError as exc:
+        raise SetError(f"{where(lines, ('lang',), str(path))}: lang: {exc}") from None
     return clinic

@@ -201,7 +201,8 @@ class InstructionSet(_Model):
 
 
 Clock = Literal[12, 24]
-Lang = Literal["en", "fr", "en+fr"]
+Lang = str
+"""`en`, `fr`, `en+fr`, or any language with a catalog in ketaprep/locale (checked when loaded)."""
 
 
 class Clinic(_Model):

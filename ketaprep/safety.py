@@ -249,6 +249,11 @@ def passed_cutoffs(timeline: Timeline, now: dt.datetime, clock: Clock = 12) -> l
     """
     from ketaprep.timefmt import when_text
 
+    start = timeline.get("treatment_start")
+    if start is not None and start.at <= now:
+        local = start.at.astimezone(timeline.zone)
+        when = f"{local.date().isoformat()} {when_text(local, timeline.appointment.date, 'en', clock)}"
+        return [f"this appointment ({when}) has already started or is over; check the date"]
     out = []
     for event in timeline.events:
         if event.kind == "cutoff" and event.at < now:

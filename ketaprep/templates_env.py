@@ -32,3 +32,20 @@ def environment(kind: Kind, clinic_dir: Path | None = None) -> Environment:
         env.filters["typst_str"] = typst_str
         env.finalize = typst_escape
     return env
+
+
+def template_error_message(exc: Exception) -> str:
+    """`handout.html.j2, line 12: 'Handout' has no attribute 'nosuch'` from a Jinja error.
+
+    Jinja puts the template's own file and line into the traceback; the deepest such frame
+    is where the template went wrong. The message never holds a value, only names.
+    """
+    name, line = getattr(exc, "filename", None) or getattr(exc, "name", None), getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    message = getattr(exc, "message", None) or str(exc)
+    where = f"{name}, line {line}" if name and line else (str(name) if name else "a template")
+    return f"{where}: {message}"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ketaprep.checker import english_words, french_typography
+from ketaprep.checker import copied_phrases, english_words, french_typography
 from ketaprep.loader import builtin_dir
 
 NBSP = "\u00a0"
@@ -142,12 +142,42 @@ def test_english_left_in_the_french_is_an_error(tmp_path: Path, cli: Any) -> Non
     text = GOOD_SET.replace("Ne mangez plus après {{ last_meal }}.", "Ne mangez plus after {{ last_meal }}, and take your pills.")
     result = run(cli, write(tmp_path, text))
     assert result.code == 1
-    assert "sections.before[0] (fr): looks like English (after, and, take, your); translate it" in result.out
+    assert 'sections.before[0] (fr): looks like English ("after", "and", "take", "your"); translate it' in result.out
+
+
+@pytest.mark.parametrize(
+    ("french", "evidence"),
+    [
+        ("Douleur à la poitrine. Chest pain", '"chest pain"'),
+        ("Chest pain, douleur", '"chest pain"'),
+        ("Ne mangez plus after {{ last_meal }}.", '"after"'),
+    ],
+    ids=["sign-pasted-after", "sign-pasted-before", "one-english-word"],
+)
+def test_a_short_english_phrase_or_word_left_in_the_french_is_an_error(
+    tmp_path: Path, cli: Any, french: str, evidence: str
+) -> None:
+    """Emergency signs are short: one English word or one copied two-word phrase is enough to flag."""
+    if "last_meal" in french:
+        text = GOOD_SET.replace("Ne mangez plus après {{ last_meal }}.", french)
+    else:
+        text = GOOD_SET.replace('fr: "Douleur à la poitrine"', f'fr: "{french}"')
+    result = run(cli, write(tmp_path, text))
+    assert result.code == 1, result.out
+    assert f"looks like English ({evidence}); translate it" in result.out
 
 
 def test_english_words_ignore_french_and_placeholders() -> None:
     assert english_words("Ne mangez plus après {{ the_time }}. Le thé est interdit.") == []
-    assert english_words("Stop eating before the infusion") == ["stop", "before", "the"]
+    assert english_words("Stop eating before the infusion") == ["before", "the"]
+
+
+def test_shared_single_words_are_not_copied_phrases() -> None:
+    """Cognates (infusion, confusion, ECG) are normal; only a copied run of two words counts."""
+    assert copied_phrases("Confusion après la perfusion (ECG)", "Confusion after the infusion (ECG)") == []
+    assert copied_phrases("Essoufflement. Shortness of breath", "Trouble breathing or shortness of breath") == [
+        "shortness of", "of breath"
+    ]
 
 
 def test_french_typography_problems_are_warnings(tmp_path: Path, cli: Any) -> None:
@@ -299,11 +329,62 @@ def test_printing_after_a_cutoff_warns_to_phone_the_patient() -> None:
     assert "last-meal" not in " ".join(passed_cutoffs(_timeline(), exactly))
 
 
-def test_render_warns_on_stderr_never_on_the_sheet(cli: Any) -> None:
-    past = cli("render", "--start", "09:00", "--date", "2020-01-07", "--patient", "Ada Test", "--format", "text")
+def test_render_at_0830_for_a_0900_start_warns_on_stderr_never_on_the_sheet(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nurse prints at 08:30 for a 09:00 start: each passed cut-off is named, the sheet is unchanged."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import ketaprep.cli
+
+    args = ("render", "--start", "09:00", "--date", "2026-11-24", "--patient", "Ada Test", "--format", "text")
+    clean = cli(*args)
+    printing = dt.datetime(2026, 11, 24, 8, 30, tzinfo=ZoneInfo("America/Toronto"))
+    monkeypatch.setattr(ketaprep.cli, "_now", lambda: printing)
+    late = cli(*args)
+    assert late.code == 0
+    assert [line for line in late.err.splitlines() if line.startswith("warning: ")] == [
+        "warning: the no-caffeine time (midnight at the end of Monday 23 November) has already passed; phone the patient",
+        "warning: the last-meal time (1:00 a.m.) has already passed; phone the patient",
+        "warning: the last clear-liquid time (7:00 a.m.) has already passed; phone the patient",
+        "warning: the last-medicines time (7:00 a.m.) has already passed; phone the patient",
+    ]
+    assert "Ada Test" not in late.err
+    assert late.out == clean.out  # never on the sheet
+    monkeypatch.setattr(ketaprep.cli, "_now", lambda: printing - dt.timedelta(days=1))
+    assert "warning" not in cli(*args).err
+
+
+def test_render_for_an_appointment_already_past_warns_once(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    import ketaprep.cli
+
+    monkeypatch.setattr(ketaprep.cli, "_now", lambda: dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC))
+    past = cli("render", "--start", "09:00", "--date", "2026-11-24", "--format", "text")
     assert past.code == 0
-    assert "warning: the last-meal time (1:00 a.m.) has already passed; phone the patient" in past.err
-    assert "Ada Test" not in past.err
-    assert "already passed" not in past.out
-    future = cli("render", "--start", "09:00", "--date", "2099-01-07", "--format", "text")
-    assert "already passed" not in future.err
+    assert [line for line in past.err.splitlines() if line.startswith("warning: ")] == [
+        "warning: this appointment (2026-11-24 9:00 a.m.) has already started or is over; check the date"
+    ]
+
+
+def test_a_template_that_fails_on_a_sample_handout_is_an_error_with_file_and_line(tmp_path: Path, cli: Any) -> None:
+    """A template that parses but names a missing field would fail at the desk: `check` renders a sample."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "handout.txt.j2").write_text("{% for h in handouts %}\n{{ h.nosuch }}\n{% endfor %}\n")
+    clinic = write(tmp_path, 'name: "Clinique Test"\nphone: "613-555-0100"\ntemplates_dir: templates\n', "clinic.yaml")
+    result = run(cli, clinic)
+    assert result.code == 1
+    assert (
+        f"error: {templates / 'handout.txt.j2'}, line 2: 'ketaprep.handout.Handout object' has no attribute 'nosuch' "
+        "(in a sample en handout); fix it before printing"
+    ) in result.out
+    assert result.out.rstrip().endswith("2 file(s) checked: 1 error(s), 0 warning(s)")
+    rendered = cli("render", "--start", "09:00", "--date", "2026-11-24", "--clinic", str(clinic), "--format", "text")
+    assert rendered.code == 1
+    assert rendered.err.splitlines()[-2:] == [
+        f"error: template {templates / 'handout.txt.j2'}, line 2: 'ketaprep.handout.Handout object' has no attribute 'nosuch'",
+        "  run: ketaprep check on the clinic's templates folder",
+    ]

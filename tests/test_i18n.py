@@ -73,8 +73,8 @@ def source_messages() -> dict[str, tuple[str, int]]:
 
 
 def test_there_is_a_french_catalog() -> None:
-    assert [p.parent.parent.name for p in _po_files()] == ["fr"]
-    assert i18n.available_languages() == ["en", "fr"]
+    assert "fr" in [p.parent.parent.name for p in _po_files()]
+    assert {"en", "fr"} <= set(i18n.available_languages())
 
 
 @pytest.mark.parametrize("po", _po_files(), ids=lambda p: p.parent.parent.name)
@@ -303,6 +303,12 @@ def test_a_language_is_added_by_files_not_code(spanish_catalog: Path, cli: Any) 
     assert "SU HORARIO" in result.out
     assert "- Deje de comer alimentos sólidos: 1:00 a.m." in result.out
     assert "martes, 24 de noviembre de 2026" in result.out
+    clinic = spanish_catalog / "clinic.yaml"
+    clinic.write_text('name: "Clínica Prueba"\nphone: "555-0100"\nlang: es\n', encoding="utf-8")
+    by_profile = cli("render", "--start", "09:00", "--date", "2026-11-24", "--set", str(path), "--clinic", str(clinic),
+                     "--format", "text")
+    assert by_profile.code == 0, by_profile.err
+    assert "SU HORARIO" in by_profile.out
     checked = cli("check", str(path))
     assert checked.code == 1
     assert 'the es catalog does not translate "Arrive at the clinic"' in checked.out
