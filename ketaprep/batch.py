@@ -369,6 +369,15 @@ def check_row(row: ListRow, request: Request, sets: _Sets) -> Entry:
         duration = (booked if isinstance(booked, dt.timedelta) else None) or request.duration
     treatment_length(model, duration)  # a clear message before anything else about the length
 
+    if request.fmt == "pdf":
+        from ketaprep.formats.pdf_format import unprintable
+
+        boxes = unprintable(patient)
+        if boxes:
+            raise AppointmentError(
+                f"patient name has {boxes} character(s) the PDF fonts cannot print; "
+                "use --format html for this list, or write the name in Latin letters"
+            )
     appointment = Appointment(day, start, request.zone, patient, duration)
     timeline = sets.timeline(set_key, appointment)
     return Entry(row.number, row.label, patient, appointment, set_key, lang, timeline["treatment_start"].utc)

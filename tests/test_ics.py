@@ -41,9 +41,15 @@ def _instant(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def _label(summary: str) -> str:
+    """A moment's summary is its schedule label and time ("Stop eating solid food: 1:00 a.m."): the label."""
+    return re.split(r"\u00a0?: ", summary, maxsplit=1)[0]
+
+
 def _by_summary(raw: bytes) -> dict[str, Any]:
+    """label (the title for the appointment) -> event."""
     events = _events(raw)
-    found = {str(e["SUMMARY"]): e for e in events}
+    found = {_label(str(e["SUMMARY"])): e for e in events}
     assert len(found) == len(events), "two events share a summary"
     return found
 
@@ -123,7 +129,7 @@ def test_the_spring_forward_onset_is_written_in_the_offset_before_the_change(cli
 def test_a_time_in_the_repeated_hour_is_written_in_utc(cli: Any) -> None:
     """1:00 a.m. EST on 1 November 2026 would read as 1:00 a.m. EDT with a TZID: one hour early."""
     raw, _ = _render(cli, "--start", "09:00", "--date", DAYS["fall_back"])
-    assert b"SUMMARY:Stop eating solid food\r\nDTSTART:20261101T060000Z\r\n" in raw
+    assert b"SUMMARY:Stop eating solid food: 1:00 a.m.\r\nDTSTART:20261101T060000Z\r\n" in raw
 
 
 def test_no_time_is_floating(cli: Any) -> None:
@@ -186,7 +192,7 @@ def test_a_negative_alarm_is_refused() -> None:
 
 def _uids(raw: bytes) -> dict[str, str]:
     """summary -> UID (the appointment as "appointment")."""
-    return {("appointment" if "DTEND" in e else str(e["SUMMARY"])): str(e["UID"]) for e in _events(raw)}
+    return {("appointment" if "DTEND" in e else _label(str(e["SUMMARY"]))): str(e["UID"]) for e in _events(raw)}
 
 
 def test_uids_are_stable_across_runs_and_a_corrected_start_time(cli: Any) -> None:
@@ -232,7 +238,7 @@ def test_a_batch_is_one_calendar_with_every_patients_events() -> None:
     assert len({str(e["UID"]) for e in events}) == len(events), "UIDs are unique within a file"
     summaries = [str(e["SUMMARY"]) for e in events]
     assert sum(s.startswith("Bob Sample: ") for s in summaries) == 8
-    assert "Ada Test: Stop eating solid food" in summaries
+    assert "Ada Test: Stop eating solid food: 1:00 a.m." in summaries
 
 
 def _bilingual_set(tmp_path: Any) -> str:
@@ -267,8 +273,19 @@ def test_en_fr_summaries_carry_both_languages(cli: Any, tmp_path: Any) -> None:
     for event in data["events"]:
         if event["key"] in MOMENT_KINDS_EXCLUDED:
             continue
-        labels = list(dict.fromkeys([event["labels"]["en"], event["labels"]["fr"]]))
-        assert " / ".join(labels) in summaries
+        english_label, french_label = event["labels"]["en"], event["labels"]["fr"]
+        assert any(
+            s.startswith(f"{english_label}: ") and f" / {french_label}" in s for s in summaries
+        ), english_label
+
+
+def test_a_reminder_shows_the_time_so_may_drive_after_never_reads_as_now(cli: Any) -> None:
+    """A phone shows only the summary: "You may drive ... again after" must carry its time."""
+    raw, _ = _render(cli, "--start", "09:00", "--date", DAYS["normal"], "--patient", "Ada Test")
+    events = _by_summary(raw)
+    drive = events["You may drive or use machines again after"]
+    assert str(drive["SUMMARY"]) == "You may drive or use machines again after: 1:00 p.m., Wednesday 25 November"
+    assert str(drive.walk("VALARM")[0]["DESCRIPTION"]) == str(drive["SUMMARY"])
 
 
 def _builtin_sets() -> list[str]:

@@ -258,6 +258,35 @@ def test_only_the_shipped_font_is_used_and_embedded(tmp_path: Path) -> None:
     assert (pdf_format.FONT_DIR / "OFL.txt").is_file()
 
 
+def test_a_name_in_other_latin_greek_or_cyrillic_letters_prints_in_the_sans_fallback(tmp_path: Path) -> None:
+    """Letters Atkinson Hyperlegible lacks come from DejaVu Sans (shipped), never a serif or empty boxes."""
+    tool = require_tool("pdffonts")
+    name = "Ольга Nguyễn Σοφία"
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(write("pdf", [sheet(patient=name)], Options()))
+    listing = subprocess.run([tool, str(pdf)], capture_output=True, check=True).stdout.decode()  # noqa: S603
+    used = {line.split()[0].split("+", 1)[1] for line in listing.splitlines()[2:] if line.strip()}
+    assert used <= {"AtkinsonHyperlegible-Regular", "AtkinsonHyperlegible-Bold", "DejaVuSans", "DejaVuSans-Bold"}
+    assert "DejaVuSans-Bold" in used  # the name is bold
+    assert (pdf_format.FONT_DIR / "DejaVu-LICENSE.txt").is_file()
+    assert pdf_format.unprintable(name) == 0
+
+
+def test_a_name_the_pdf_fonts_cannot_draw_is_refused_not_printed_as_boxes(cli: Any, tmp_path: Path) -> None:
+    """Chinese letters: neither shipped font has them, so the PDF is refused and HTML suggested; no name shown."""
+    out = tmp_path / "handout.pdf"
+    result = cli("render", "--start", "09:00", "--date", "2026-11-24", "--patient", "李雷 Li", "--format", "pdf",
+                 "--output", str(out))
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        "error: the patient name has 2 character(s) the PDF fonts cannot print; "
+        "use --format html, which prints with the computer's own fonts"
+    )
+    assert not out.exists()
+    html = cli("render", "--start", "09:00", "--date", "2026-11-24", "--patient", "李雷 Li", "--format", "html")
+    assert html.code == 0 and "李雷 Li" in html.out
+
+
 def test_french_text_is_searchable_with_accents_and_guillemets(tmp_path: Path) -> None:
     tool = require_tool("pdftotext")
     french = sheet("esketamine-nasal", "fr")

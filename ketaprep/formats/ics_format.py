@@ -139,7 +139,10 @@ def _sheet_events(sheet: Sheet, options: Options, stamp: dt.datetime, seen: set[
     prefix = f"{patient}: " if combined and patient else ""
 
     def label(key: str) -> str:
-        return _joined(next(r.label for r in h.schedule if r.key == key) for h in handouts)
+        """The schedule's label with its time ("You may drive or use machines again after: 1:00 p.m."):
+        a phone's reminder shows only the summary, and a label ending in "after" must never read as "now"."""
+        rows = ((h, next(r for r in h.schedule if r.key == key)) for h in handouts)
+        return _joined(f"{h.colon(row.label)} {row.when}" for h, row in rows)
 
     def new_uid(key: str) -> str:
         value = uid(sheet, key)

@@ -1,7 +1,7 @@
 """The PDF handout: Typst markup from `handout.typ.j2`, compiled in-process by the typst package.
 
-Only the font shipped in `ketaprep/fonts/` (Atkinson Hyperlegible, OFL) and Typst's own
-built-in fonts are visible, never the machine's, so the same inputs give the same bytes on
+Only the fonts shipped in `ketaprep/fonts/` (Atkinson Hyperlegible, with DejaVu Sans for the
+letters it lacks) and Typst's own built-in fonts are visible, never the machine's, so the same inputs give the same bytes on
 every machine; the PDF's creation date is the handouts' "generated" date (which honours
 SOURCE_DATE_EPOCH). Every value in the template is escaped as a Typst string literal.
 """
@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ketaprep.errors import KetaprepError
+from ketaprep.errors import AppointmentError, KetaprepError
 from ketaprep.sheet import Options, Sheet
 from ketaprep.templates_env import TEMPLATE_DIR, environment
 
@@ -33,6 +33,43 @@ def fonts() -> typst.Fonts:
     import typst
 
     return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[str(FONT_DIR)])
+
+
+@cache
+def _covered() -> frozenset[int]:
+    """Every code point the shipped fonts can draw (read from their character maps once)."""
+    from fontTools.ttLib import TTFont
+
+    points: set[int] = set()
+    for path in sorted(FONT_DIR.glob("*.ttf")):
+        cmap = TTFont(str(path), lazy=True).getBestCmap()
+        points.update(cmap or {})
+    return frozenset(points)
+
+
+def unprintable(text: str) -> int:
+    """How many characters of `text` no shipped font can draw (they would print as empty boxes)."""
+    covered = _covered()
+    return sum(1 for char in text if ord(char) not in covered and not char.isspace() and char.isprintable())
+
+
+def check_printable(sheets: Iterable[Sheet], markup: str | None = None) -> None:
+    """Refuse a PDF that would print empty boxes: in a patient's name, or in the set or clinic text.
+
+    The message counts the characters and never shows them (they are the patient's name).
+    """
+    advice = "use --format html, which prints with the computer's own fonts"
+    for sheet in sheets:
+        missing = unprintable(sheet.timeline.appointment.patient)
+        if missing:
+            raise AppointmentError(
+                f"the patient name has {missing} character(s) the PDF fonts cannot print; {advice}"
+            )
+    if markup is not None and unprintable(markup):
+        raise KetaprepError(
+            f"the set, clinic profile or template has {unprintable(markup)} character(s) the PDF fonts "
+            f"cannot print; {advice}"
+        )
 
 
 def source(sheets: Iterable[Sheet], options: Options) -> str:
@@ -61,6 +98,7 @@ def write(sheets: list[Sheet], options: Options) -> bytes:
     import typst
 
     markup = source(sheets, options)
+    check_printable(sheets, markup)
     root = options.templates_dir or TEMPLATE_DIR
     try:
         pdf = typst.compile(  # type: ignore[call-overload]  # the stub ties root's type to the input's
