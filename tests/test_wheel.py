@@ -33,16 +33,17 @@ def test_an_installed_wheel_lists_the_built_in_sets_from_any_directory(tmp_path:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False, symlinks=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    # The dependencies come from this test environment: a .pth line adds its site-packages after the
-    # venv's own (plain path lines do not run that directory's .pth files, so no editable ketaprep).
-    site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path)
-    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (Path(site.stdout.strip()) / "test-deps.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
     installed = run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", str(wheels[0])],
         tmp_path,
     )
     assert installed.returncode == 0, installed.stderr[-2000:]
+    # The dependencies come from this test environment: a .pth line adds its site-packages after the
+    # venv's own (plain path lines do not run that directory's .pth files, so no editable ketaprep).
+    # Written after the install, or pip would see this environment's ketaprep and install nothing.
+    site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path)
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(site.stdout.strip()) / "test-deps.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
