@@ -329,7 +329,7 @@ def check_row(row: ListRow, request: Request, sets: _Sets) -> Entry:
             raise AppointmentError(
                 f"set {quoted(set_raw)} is not a set id (lower-case letters, digits and hyphens; see ketaprep sets)"
             )
-    loaded = sets.get(set_key)
+    loaded = _row_set(sets, set_key)
     model = loaded.model
 
     lang = request.default_lang
@@ -383,6 +383,21 @@ def check_row(row: ListRow, request: Request, sets: _Sets) -> Entry:
     return Entry(row.number, row.label, patient, appointment, set_key, lang, timeline["treatment_start"].utc)
 
 
+def _row_set(sets: _Sets, key: str) -> LoadedSet:
+    """The row's set. An unknown one is named only when it looks like a set id (it shares its
+    first part with a known set, or has a digit): a surname typed into the set column
+    ("smith") never reaches the screen."""
+    try:
+        return sets.get(key)
+    except SetError as exc:
+        if not exc.message.startswith("unknown set"):
+            raise
+        known = sorted(sets.library.files())
+        looks_like_a_set = any(c.isdigit() for c in key) or key.split("-")[0] in {k.split("-")[0] for k in known}
+        shown = f'"{key}"' if looks_like_a_set else "(text not shown)"
+        raise SetError(f"unknown set {shown}; available sets: {', '.join(known)}") from None
+
+
 @dataclass
 class Checked:
     rows: int
@@ -412,6 +427,7 @@ def check_list(request: Request, reporter: Reporter) -> Checked:
     count = 0
     late: list[str] = []
     for row in rows:
+        checkpoint()
         if row.skip:
             reporter.note(f"{row.label} is not printed: {row.skip}")
             continue
@@ -542,6 +558,7 @@ class Writer:
             self.done.put(item)
 
     def save(self, entry: Entry, name: str, data: bytes, sheet: Sheet) -> None:
+        checkpoint()
         self._check()
         self.todo.put((entry, name, data, sheet))
         self._drain()
@@ -862,6 +879,7 @@ def _write_pdf(
     for index in range(0, len(entries), PDF_CHUNK):
         built: list[tuple[Entry, Sheet]] = []
         for entry in entries[index : index + PDF_CHUNK]:
+            checkpoint()
             try:
                 built.append((entry, builder(entry)))
             except KetaprepError as exc:
@@ -938,6 +956,12 @@ def _recording() -> Iterator[None]:
         yield
     finally:
         _SIGNALS.critical -= 1
+    checkpoint()
+
+
+def checkpoint() -> None:
+    """Where a Ctrl-C or SIGTERM takes effect: between rows and files, never inside a lock or a
+    queue operation (an exception raised there by a signal handler can lose a wake-up and hang)."""
     if not _SIGNALS.critical and _SIGNALS.pending is not None:
         signum, _SIGNALS.pending = _SIGNALS.pending, None
         raise Stopped(signum)
@@ -953,10 +977,7 @@ def stop_on_signals() -> Iterator[None]:
         return
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        if _SIGNALS.critical:
-            _SIGNALS.pending = signum
-            return
-        raise Stopped(signum)
+        _SIGNALS.pending = signum  # acted on at the next checkpoint()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -987,7 +1008,10 @@ def summary_lines(outcome: Outcome) -> list[tuple[str, str]]:
     ]
     if outcome.stopped:
         lines.append(("not written", str(outcome.planned - outcome.written - _late_failures(outcome))))
-    lines.append(("output folder", str(outcome.output_dir)))
+    if outcome.written or outcome.output_dir.is_dir():
+        lines.append(("output folder", str(outcome.output_dir)))
+    else:
+        lines.append(("output folder", "none: nothing was written"))
     if outcome.combined:
         lines.append(("print this file", str(outcome.combined)))
     return lines

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ketaprep.errors import UsageError
+from ketaprep.errors import KetaprepError, UsageError
 from ketaprep.lists import MAX_ROWS, ListRow
 
 NOT_ROWS = {"cancelled": "cancelled", "entered-in-error": "entered in error", "noshow": "a no-show"}
@@ -52,6 +52,8 @@ def read_fhir(path: Path, appointment_types: dict[str, str], zone: str) -> tuple
         )
     if len(entries) > MAX_ROWS:
         raise UsageError(f"{path}: more than {MAX_ROWS} entries; split the list by day")
+    if kind == "Bundle":
+        _refuse_a_partial_page(path, data, entries)
     patients: dict[str, dict[str, Any]] = {}
     for entry in entries:
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -61,6 +63,28 @@ def read_fhir(path: Path, appointment_types: dict[str, str], zone: str) -> tuple
             if isinstance(entry.get("fullUrl"), str):
                 patients[entry["fullUrl"]] = resource
     return set(FIELDS), _rows(entries, patients, appointment_types, ZoneInfo(zone))
+
+
+def _refuse_a_partial_page(path: Path, bundle: dict[str, Any], entries: list[Any]) -> None:
+    """A search result split into pages: this file holds one page, so patients would be missing."""
+    found = bundle.get("link")
+    links: list[Any] = found if isinstance(found, list) else []
+    if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
+        raise KetaprepError(
+            f"{path}: this Bundle is one page of a longer search (it has a \"next\" link); "
+            "export the whole day in one file (e.g. a larger _count), or no patient on the other pages gets a handout"
+        )
+    total = bundle.get("total")
+    appointments = sum(
+        1 for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+        and entry["resource"].get("resourceType") == "Appointment"
+    )
+    if isinstance(total, int) and not isinstance(total, bool) and total > appointments:
+        raise KetaprepError(
+            f"{path}: the Bundle says total {total} but holds {appointments} appointment(s); "
+            "export the whole day in one file, or the missing patients get no handout"
+        )
 
 
 def _rows(
@@ -173,9 +197,10 @@ def _set_id(resource: dict[str, Any], types: dict[str, str]) -> str | None:
             if key in types:
                 return types[key]
     listed = ", ".join(_code_text(code) for _system, code in codes[:3])
+    example = json.dumps(codes[0][1]) if _CODE.match(codes[0][1]) else '"CODE"'
     raise ValueError(
         f"appointment type {listed} has no instruction set; map it in the clinic profile, "
-        f"e.g. appointment_types: {{{json.dumps(codes[0][1])}: iv-pain-4h}}"
+        f"e.g. appointment_types: {{{example}: iv-pain-4h}}"
     )
 
 

@@ -262,23 +262,31 @@ def csv_encoding(path: Path) -> str:
         return "cp1252"
 
 
-def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+def _dialect(sample: str) -> type[csv.Dialect]:
+    """The delimiter is sniffed (comma, semicolon, tab or bar); the quoting is always Excel's.
+
+    Only `"` quotes a cell, as Excel and EMR exports write it: a sniffed `'` would join rows
+    wherever a name has an apostrophe (O'Brien), and patients would silently go missing.
+    """
     cut = sample.rfind("\n")
     sample = sample[: cut + 1] if cut > 0 else sample
-    first_line = next((line for line in sample.splitlines() if line.strip()), "")
+    lines = [line for line in sample.splitlines() if line.strip()][:20]
+    delimiter: str | None = None
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        if len(next(csv.reader([first_line], dialect))) > 1:
-            return dialect
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         pass
-    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-
-    class Fallback(csv.excel):
+    if delimiter is None or not any(len(next(csv.reader([line], delimiter=delimiter))) > 1 for line in lines):
+        # a title line above the header can mislead the sniffer: the delimiter used most wins
+        counts = {d: sum(line.count(d) for line in lines) for d in (",", ";", "\t", "|")}
+        best = max(counts, key=lambda d: counts[d])
         delimiter = best if counts[best] else ","
 
-    return Fallback
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter
+    return Dialect
 
 
 def read_csv(path: Path, mapping: dict[Field, str | None]) -> tuple[Columns, Iterator[ListRow]]:
@@ -416,7 +424,7 @@ def shown(value: Any) -> str | None:
     so a name typed into the wrong column never reaches the screen or a log.
     """
     text = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else str(value)
-    if len(text) > 32:
+    if len(text) > 32 or not any(c.isdigit() for c in text):  # "Sam", "April May": could be a name
         return None
     words = re.findall(r"[^\W\d_]+", _fold(text))
     if any(word not in _SAFE_WORDS for word in words):

@@ -83,18 +83,23 @@ def split(whole: bytes, sheets: list[Sheet], options: Options) -> tuple[Any, lis
         end = firsts[index + 1] if index + 1 < len(firsts) else total
         while options.duplex and end - 1 > first and _blank(reader.pages[end - 1]):
             end -= 1
-        parts.append(_extract(reader, range(first, end), metadata))
+        sheet = sheets[index]
+        own = {**metadata, "/Title": sheet.handouts[0].title}  # the piece's title is its first sheet's
+        parts.append(_extract(reader, range(first, end), own, sheet.handouts[0].lang))
     return reader, parts
 
 
-def _extract(reader: Any, pages: range, metadata: dict[str, Any]) -> bytes:
+def _extract(reader: Any, pages: range, metadata: dict[str, Any], lang: str | None = None) -> bytes:
     from pypdf import PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
 
     writer = PdfWriter()
     for number in pages:
         writer.add_page(reader.pages[number])
     if metadata:
         writer.add_metadata(metadata)
+    if lang:  # the handout's language, for screen readers (Typst sets it; splitting drops it)
+        writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -114,8 +119,8 @@ class PdfJoiner:
 
     def add(self, reader: Any) -> None:
         """Append a piece (a pypdf PdfReader)."""
-        if self.metadata is None:
-            self.metadata = dict(reader.metadata or {})
+        if self.metadata is None:  # the patients' own titles differ: the print file has its own
+            self.metadata = {**dict(reader.metadata or {}), "/Title": "Handouts to print"}
         if self.duplex and self.pages % 2:
             last = self.writer.pages[-1]
             self.writer.add_blank_page(float(last.mediabox.width), float(last.mediabox.height))

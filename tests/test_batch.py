@@ -558,3 +558,103 @@ def test_unique_names_never_hand_out_a_stem_twice() -> None:
     names = UniqueNames()
     claimed = [names.claim(s) for s in ["0900-a", "0900-a", "0900-a-2", "0900-a"]]
     assert claimed == ["0900-a", "0900-a-2", "0900-a-2-2", "0900-a-3"]
+
+
+# --- patients that must not go missing (audit) -----------------------------------------------
+
+
+def _bundle(tmp_path: Path, **extra: Any) -> Path:
+    data = json.loads((DATA / "bundle.json").read_text(encoding="utf-8"))
+    data.update(extra)
+    path = tmp_path / "paged.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_one_page_of_a_longer_fhir_search_is_refused_and_nothing_is_written(cli: Any, tmp_path: Path) -> None:
+    """A searchset with a "next" link holds only some of the day's patients: never a silent partial list."""
+    path = _bundle(tmp_path, type="searchset", link=[{"relation": "next", "url": "https://ehr.example/p2"}])
+    result = cli("batch", str(path), "--clinic", str(DATA / "clinic.yaml"), "-o", str(tmp_path / "out"))
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        f'error: {path}: this Bundle is one page of a longer search (it has a "next" link); export the whole day in '
+        "one file (e.g. a larger _count), or no patient on the other pages gets a handout"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fhir_bundle_whose_total_is_more_than_it_holds_is_refused(cli: Any, tmp_path: Path) -> None:
+    path = _bundle(tmp_path, type="searchset", total=45)
+    result = cli("batch", str(path), "--clinic", str(DATA / "clinic.yaml"), "-o", str(tmp_path / "out"))
+    assert result.code == 1
+    assert "the Bundle says total 45 but holds 5 appointment(s)" in result.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_apostrophes_in_names_and_notes_never_merge_rows(cli: Any, tmp_path: Path) -> None:
+    """Only " quotes a CSV cell: a sniffed ' would join the rows between two apostrophes."""
+    path = tmp_path / "apos.csv"
+    path.write_text(
+        "Date,Time,Patient,Notes\r\n"
+        "2026-12-15,9:00,'Neil Roy,'x'\r\n"
+        "2026-12-15,9:30,Cy Three,ok\r\n"
+        "2026-12-15,9:45,Dee Four,'y'\r\n"
+        "2026-12-15,10:00,Eve O'Five,none\r\n"
+        "2026-12-15,10:15,'Tiny' Tim,none\r\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = cli("batch", str(path), "-o", str(out), "--format", "json")
+    assert result.code == 0, result.err
+    assert balanced(result) == (5, 5, 0)
+    manifest = assert_manifest_matches_files(out)
+    assert [(i["row"], i["patient"]) for i in manifest["handouts"]] == [
+        (2, "'Neil Roy"), (3, "Cy Three"), (4, "Dee Four"), (5, "Eve O'Five"), (6, "'Tiny' Tim"),
+    ]
+
+
+def test_a_semicolon_list_under_a_title_line_is_read(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("Appointments for Tuesday\nDate;Time;Patient\n2026-12-15;9:00;Test, Ada\n", encoding="utf-8")
+    result = cli("batch", str(path), "-o", str(tmp_path / "out"), "--format", "json")
+    assert result.code == 0, result.err
+    assert balanced(result) == (1, 1, 0)
+
+
+def test_a_name_in_the_wrong_column_never_reaches_the_screen(cli: Any, tmp_path: Path) -> None:
+    """A surname in the set column, a weekday-like name in the start column: named by row only."""
+    path = write_list(
+        tmp_path,
+        [["Ada Test", DAY, "9:00", "smith"], ["Bo Sample", DAY, "Sam", "iv-pain-4h"], ["Cy Test", DAY, "9:00", "iv-nope"]],
+        header=["Patient", "Date", "Start", "Set"],
+    )
+    result = cli("batch", str(path), "-o", str(tmp_path / "out"))
+    assert result.code == 1
+    known = "esketamine-nasal, im-depression, iv-depression-40m, iv-pain-4h, iv-variable"
+    assert row_messages(result.err) == [
+        f"row 2: unknown set (text not shown); available sets: {known}",
+        "row 3: start (text not shown) is not a time (examples: 9:00, 09:00, 9am, 9:30 pm, 21:30)",
+        f'row 4: unknown set "iv-nope"; available sets: {known}',
+    ]
+    assert "smith" not in result.err.lower() and "Sam" not in result.err
+
+
+def test_a_pdf_batch_fails_a_row_whose_name_the_fonts_cannot_draw_and_writes_the_rest(cli: Any, tmp_path: Path) -> None:
+    path = write_list(tmp_path, [["Ada Test", DAY, "9:00"], ["李雷", DAY, "9:30"]])
+    out = tmp_path / "out"
+    result = cli("batch", str(path), "-o", str(out), "--format", "pdf")
+    assert result.code == 1
+    assert row_messages(result.err) == [
+        "row 3: patient name has 2 character(s) the PDF fonts cannot print; "
+        "use --format html for this list, or write the name in Latin letters"
+    ]
+    assert balanced(result) == (2, 1, 1)
+    assert (out / "0900-ada-test.pdf").is_file()
+
+
+def test_when_every_row_fails_the_summary_names_no_folder(cli: Any, tmp_path: Path) -> None:
+    path = write_list(tmp_path, [["Ada Test", DAY, "25:00"]])
+    result = cli("batch", str(path), "-o", str(tmp_path / "out"))
+    assert result.code == 1
+    assert summary(result.out)["output folder"] == "none: nothing was written"
+    assert not (tmp_path / "out").exists()

@@ -18,6 +18,7 @@ from test_batch import assert_manifest_matches_files, balanced, day_of_200, writ
 from test_print_chromium import CHROMIUM_FLAGS
 
 from ketaprep import pdfsplit
+from ketaprep.loader import SetLibrary
 
 NAME = re.compile(r"Test Patient(\d{3})")
 DAY = "2026-11-24"
@@ -101,7 +102,10 @@ def test_pdf_batch_splits_each_patient_and_joins_the_print_file_across_compile_p
     if not duplex:
         assert total == len(combined)
     reader = PdfReader(out / "handouts.pdf")
-    assert reader.metadata is not None and reader.metadata.title
+    assert reader.metadata is not None and reader.metadata.title == "Handouts to print"
+    for item in manifest["handouts"]:  # each patient's file carries its own set's title, not its piece's
+        title = PdfReader(out / item["file"]).metadata.title
+        assert title.startswith(SetLibrary().load(item["set"]["id"]).model.title["en"].split(" (")[0]), item["file"]
 
 
 def test_pdf_batch_compiles_each_patient_alone_when_the_template_gives_no_bookmarks(
