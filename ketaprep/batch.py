@@ -33,6 +33,7 @@ import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Protocol
@@ -536,7 +537,8 @@ class Writer:
 
         self.folder = folder
         self.wrote = wrote
-        self.todo: queue.Queue[tuple[Entry, str, bytes, Sheet] | None] = queue.Queue(maxsize=self.DEPTH)
+        self.todo: queue.Queue[tuple[Entry, str, bytes | Callable[[], bytes], Sheet] | Callable[[], None] | None]
+        self.todo = queue.Queue(maxsize=self.DEPTH)
         self.done: queue.SimpleQueue[tuple[Entry, str, bytes, Sheet]] = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.cancelled = False
@@ -551,16 +553,30 @@ class Writer:
             if self.cancelled or self.error is not None:
                 continue
             try:
-                self.folder.write(item[1], item[2])
+                if callable(item):  # work handed over in order, e.g. adding a piece to the print file
+                    item()
+                    continue
+                entry, name, data, sheet = item
+                if callable(data):  # made here, beside the main thread's next Typst compile
+                    data = data()
+                self.folder.write(name, data)
             except BaseException as exc:  # handed to the main thread
                 self.error = exc
                 continue
-            self.done.put(item)
+            self.done.put((entry, name, data, sheet))
 
-    def save(self, entry: Entry, name: str, data: bytes, sheet: Sheet) -> None:
+    def save(self, entry: Entry, name: str, data: bytes | Callable[[], bytes], sheet: Sheet) -> None:
+        """Write a file (its bytes, or a function that makes them, called in the writer thread)."""
         checkpoint()
         self._check()
         self.todo.put((entry, name, data, sheet))
+        self._drain()
+
+    def later(self, work: Callable[[], None]) -> None:
+        """Run `work` in the writer thread, after every file handed over before it."""
+        checkpoint()
+        self._check()
+        self.todo.put(work)
         self._drain()
 
     def _drain(self) -> None:
@@ -895,11 +911,11 @@ def _write_pdf(
             continue
         for (entry, sheet), data in zip(built, parts, strict=True):
             writer.save(entry, f"{entry.stem}.pdf", data, sheet)
-        joiner.add(reader)
+        writer.later(partial(joiner.add, reader))  # in the writer thread, which now owns the reader
+    writer.flush()  # every patient's file first: the print file is the last to appear
     if joiner.pages:
         with folder.open(COMBINED["pdf"], sync=True) as handle:
             joiner.write(handle)
-            writer.flush()  # every patient's file first: the print file is the last to appear
         outcome.combined = folder.path / COMBINED["pdf"]
 
 

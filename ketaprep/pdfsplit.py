@@ -11,6 +11,8 @@ each patient's file is compiled on its own instead (slower, same result).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from functools import partial
 from typing import IO, Any
 
 from ketaprep.sheet import Options, Sheet
@@ -52,8 +54,12 @@ def _blank(page: Any) -> bool:
         return False
 
 
-def split(whole: bytes, sheets: list[Sheet], options: Options) -> tuple[Any, list[bytes]]:
-    """One PDF per sheet out of `whole` (the sheets' combined PDF), and the PDF as read."""
+def split(whole: bytes, sheets: list[Sheet], options: Options) -> tuple[Any, list[bytes | Callable[[], bytes]]]:
+    """One PDF per sheet out of `whole` (the sheets' combined PDF), and the PDF as read.
+
+    A part is its bytes, or a function that makes them from the reader: the batch's writer
+    thread calls it, in order, while the main thread compiles the next piece. The reader is
+    then used by that thread only (pypdf objects are not shared between threads)."""
     from pypdf import PdfReader
 
     from ketaprep.formats.pdf_format import write
@@ -77,7 +83,7 @@ def split(whole: bytes, sheets: list[Sheet], options: Options) -> tuple[Any, lis
         position += len(sheet.handouts)
     if len(set(firsts)) != len(firsts):
         return reader, [write([sheet], options) for sheet in sheets]
-    parts = []
+    parts: list[bytes | Callable[[], bytes]] = []
     metadata = dict(reader.metadata or {})
     for index, first in enumerate(firsts):
         end = firsts[index + 1] if index + 1 < len(firsts) else total
@@ -85,7 +91,7 @@ def split(whole: bytes, sheets: list[Sheet], options: Options) -> tuple[Any, lis
             end -= 1
         sheet = sheets[index]
         own = {**metadata, "/Title": sheet.handouts[0].title}  # the piece's title is its first sheet's
-        parts.append(_extract(reader, range(first, end), own, sheet.handouts[0].lang))
+        parts.append(partial(_extract, reader, range(first, end), own, sheet.handouts[0].lang))
     return reader, parts
 
 
