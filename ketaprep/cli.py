@@ -269,7 +269,7 @@ def render(
     paper: Annotated[PaperChoice, typer.Option(help="Paper size for html and pdf.")] = PaperChoice.letter,
     clock: Annotated[
         Optional[ClockChoice],
-        typer.Option(help="12 or 24-hour times. Default: 12 for English, 24 for French.", show_default=False),
+        typer.Option(help="12 or 24-hour times in English (default 12). French is always 24-hour.", show_default=False),
     ] = None,
     tz: Annotated[
         Optional[str], typer.Option("--tz", metavar="AREA/CITY",
@@ -525,7 +525,7 @@ def batch(
     paper: Annotated[PaperChoice, typer.Option(help="Paper size for html and pdf.")] = PaperChoice.letter,
     clock: Annotated[
         Optional[ClockChoice],
-        typer.Option(help="12 or 24-hour times. Default: 12 for English, 24 for French.", show_default=False),
+        typer.Option(help="12 or 24-hour times in English (default 12). French is always 24-hour.", show_default=False),
     ] = None,
     tz: Annotated[
         Optional[str], typer.Option("--tz", metavar="AREA/CITY",

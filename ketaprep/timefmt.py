@@ -56,8 +56,9 @@ def clock_text(time: dt.time, lang: str, clock: Clock) -> str:
     _ = translations(lang).gettext
     locale = babel_locale(lang)
     if lang == "fr" or babel_locale(lang).startswith("fr"):
-        # "9 h 00" with non-breaking spaces, so a time never breaks across two lines.
-        text = format_time(time, "H'\u00a0h\u00a0'mm" if clock == 24 else "h'\u00a0h\u00a0'mm a", locale=locale)
+        # "9 h 00" with non-breaking spaces, so a time never breaks across two lines. Always on
+        # the 24-hour clock: French has no a.m./p.m., and "1 h 00 p.m." would read as 1 in the night.
+        text = format_time(time, "H'\u00a0h\u00a0'mm", locale=locale)
     else:
         text = format_time(time, "h:mm a" if clock == 12 else "HH:mm", locale=locale)
     if time == dt.time(12, 0):

@@ -166,6 +166,12 @@ def test_noon_is_worded_in_each_language() -> None:
     assert clock_text(dt.time(12, 0), "fr", 24) == f"12{NBSP}h{NBSP}00 (midi)"
 
 
+def test_french_times_are_on_the_24_hour_clock_even_when_12_is_asked() -> None:
+    """French has no a.m./p.m.: "1 h 00 p.m." could be read as one in the night."""
+    assert clock_text(dt.time(13, 0), "fr", 12) == f"13{NBSP}h{NBSP}00"
+    assert clock_text(dt.time(13, 0), "en", 12) == "1:00 p.m."
+
+
 def test_midnight_is_the_end_of_the_day_before_in_each_language() -> None:
     at = dt.datetime(2026, 11, 23, 0, 0, tzinfo=TORONTO)
     assert when_text(at, dt.date(2026, 11, 23), "en", 12) == "midnight at the end of Sunday 22 November"
