@@ -391,12 +391,14 @@ def _row_set(sets: _Sets, key: str) -> LoadedSet:
     try:
         return sets.get(key)
     except SetError as exc:
-        if not exc.message.startswith("unknown set"):
-            raise
         known = sorted(sets.library.files())
         looks_like_a_set = any(c.isdigit() for c in key) or key.split("-")[0] in {k.split("-")[0] for k in known}
         shown = f'"{key}"' if looks_like_a_set else "(text not shown)"
-        raise SetError(f"unknown set {shown}; available sets: {', '.join(known)}") from None
+        if exc.message.startswith("unknown set"):
+            raise SetError(f"unknown set {shown}; available sets: {', '.join(known)}") from None
+        if exc.message == f'set "{key}" cannot be used (see above)':
+            raise SetError(f"set {shown} cannot be used (see above)") from None
+        raise
 
 
 @dataclass
@@ -427,6 +429,7 @@ def check_list(request: Request, reporter: Reporter) -> Checked:
     seen: dict[tuple[str, dt.date, dt.time], str] = {}
     count = 0
     late: list[str] = []
+    over: list[str] = []
     for row in rows:
         checkpoint()
         if row.skip:
@@ -445,13 +448,20 @@ def check_list(request: Request, reporter: Reporter) -> Checked:
             reporter.note(f"{entry.where} is a likely duplicate of {seen[key]} (same patient, same time); both are written")
         else:
             seen[key] = entry.where
-        if request.now is not None and passed_cutoffs(sets.timeline(entry.set_key, entry.appointment), request.now):
+        if request.now is not None and entry.instant <= request.now:
+            over.append(entry.where)
+        elif request.now is not None and passed_cutoffs(sets.timeline(entry.set_key, entry.appointment), request.now):
             late.append(entry.where)
         entries.append(entry)
+    if over:
+        reporter.note(f"the appointment has already started or is over for {_some(over)}; check the list's date")
     if late:
-        shown = ", ".join(late[:12]) + (f" and {len(late) - 12} more" if len(late) > 12 else "")
-        reporter.note(f"a cut-off time has already passed for {shown}; phone these patients")
+        reporter.note(f"a cut-off time has already passed for {_some(late)}; phone these patients")
     return Checked(count, entries, failures, sets, kind == "fhir")
+
+
+def _some(rows: list[str]) -> str:
+    return ", ".join(rows[:12]) + (f" and {len(rows) - 12} more" if len(rows) > 12 else "")
 
 
 # --- pass 2: writing ------------------------------------------------------------------------
@@ -948,9 +958,11 @@ def _signals_deferred() -> Iterator[None]:
         received.append(signum)
 
     previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _SIGNALS.critical += 1  # a stop already pending waits too: the clean-up must finish
     try:
         yield
     finally:
+        _SIGNALS.critical -= 1
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

@@ -108,9 +108,12 @@ MAX_PATIENT = 200
 
 def _parse_patient(value: str) -> str:
     """A name as the nurse typed it; control characters (an escape code, a newline) are refused."""
-    if any(not c.isprintable() for c in value):
+    import unicodedata
+
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
         raise typer.BadParameter("the name has a control character (a tab, a line break or an escape code); "
                                  "type it on one line")
+    value = "".join(" " if unicodedata.category(c) == "Zs" else c for c in value)  # a pasted U+00A0 is a space
     if len(value.strip()) > MAX_PATIENT:
         raise typer.BadParameter(f"the name is longer than {MAX_PATIENT} characters")
     return value
@@ -625,8 +628,9 @@ def main(argv: Optional[list[str]] = None) -> None:
             raise
         from jinja2 import TemplateError
 
-        if isinstance(exc, TemplateError):  # a clinic's own template: say which file and line
-            from ketaprep.templates_env import template_error_message
+        from ketaprep.templates_env import in_template, template_error_message
+
+        if isinstance(exc, TemplateError) or in_template(exc):  # a clinic's own template: say which file and line
 
             typer.echo(f"error: template {template_error_message(exc)}", err=True)
             typer.echo("  run: ketaprep check on the clinic's templates folder", err=True)

@@ -283,7 +283,7 @@ def _dialect(sample: str) -> type[csv.Dialect]:
         delimiter = best if counts[best] else ","
 
     class Dialect(csv.excel):
-        pass
+        skipinitialspace = True  # `9:00, "Doe, Jane"`: the quoted cell after ", " stays one cell
 
     Dialect.delimiter = delimiter
     return Dialect

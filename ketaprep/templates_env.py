@@ -34,6 +34,16 @@ def environment(kind: Kind, clinic_dir: Path | None = None) -> Environment:
     return env
 
 
+def in_template(exc: BaseException) -> bool:
+    """Did this exception happen while a template was rendering (a frame of a .j2 file)?"""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def template_error_message(exc: Exception) -> str:
     """`handout.html.j2, line 12: 'Handout' has no attribute 'nosuch'` from a Jinja error.
 

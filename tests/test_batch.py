@@ -658,3 +658,68 @@ def test_when_every_row_fails_the_summary_names_no_folder(cli: Any, tmp_path: Pa
     assert result.code == 1
     assert summary(result.out)["output folder"] == "none: nothing was written"
     assert not (tmp_path / "out").exists()
+
+
+def test_rows_printed_too_late_are_named_on_stderr_never_on_the_sheets(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Printed at 10:00: the 9:00 patient's appointment is under way, the 13:00 one has passed cut-offs."""
+    from zoneinfo import ZoneInfo
+
+    import ketaprep.cli
+
+    monkeypatch.setattr(ketaprep.cli, "_now", lambda: dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Toronto")))
+    path = write_list(tmp_path, [["Ada Test", DAY, "9:00"], ["Bo Sample", DAY, "13:00"], ["Cy Test", "2026-11-25", "9:00"]])
+    result = cli("batch", str(path), "-o", str(tmp_path / "out"), "--format", "json")
+    assert result.code == 0, result.err
+    notes = [line for line in result.err.splitlines() if line.startswith("note: ") and "row" in line]
+    assert notes == [
+        "note: the appointment has already started or is over for row 2; check the list's date",
+        "note: a cut-off time has already passed for row 3; phone these patients",
+    ]
+    assert balanced(result) == (3, 3, 0)
+
+
+def test_a_quoted_last_first_name_after_a_comma_and_space_stays_one_cell(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "spaced.csv"
+    path.write_text('start, patient\n9:00, "Doe, Jane"\n10:00, "Roe, Rick"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("batch", str(path), "--date", DAY, "-o", str(out), "--format", "json")
+    assert result.code == 0, result.err
+    assert [i["patient"] for i in manifest_of(out)["handouts"]] == ["Jane Doe", "Rick Roe"]
+
+
+def test_a_surname_repeated_in_the_set_column_is_hidden_every_time(cli: Any, tmp_path: Path) -> None:
+    path = write_list(tmp_path, [["Ada Test", DAY, "9:00", "smith"], ["Bo Test", DAY, "10:00", "smith"]],
+                      header=["Patient", "Date", "Start", "Set"])
+    result = cli("batch", str(path), "-o", str(tmp_path / "out"))
+    assert result.code == 1
+    assert row_messages(result.err)[1] == "row 3: set (text not shown) cannot be used (see above)"
+    assert "smith" not in result.err
+
+
+def test_a_stop_that_arrives_while_a_full_disk_is_handled_still_leaves_a_manifest(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C pending while the clean-up after a full disk runs: the clean-up finishes, the manifest is written."""
+    import os
+    import signal
+
+    original = batch.Manifest.add
+    calls = [0]
+
+    def add(self: Any, *args: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+            raise batch.DiskError("disk full (simulated)")
+        original(self, *args)
+
+    monkeypatch.setattr(batch.Manifest, "add", add)
+    path = write_list(tmp_path, [["Ada Test", DAY, "9:00"], ["Bo Test", DAY, "10:00"], ["Cy Test", DAY, "11:00"]])
+    out = tmp_path / "out"
+    result = cli("batch", str(path), "-o", str(out), "--format", "text")
+    assert result.code == 1
+    assert "stopped before anything was written" not in result.err
+    assert "disk full (simulated): 3 handout(s) written, 0 not written" in result.err
+    assert (out / "manifest.json").is_file()

@@ -388,3 +388,12 @@ def test_a_template_that_fails_on_a_sample_handout_is_an_error_with_file_and_lin
         f"error: template {templates / 'handout.txt.j2'}, line 2: 'ketaprep.handout.Handout object' has no attribute 'nosuch'",
         "  run: ketaprep check on the clinic's templates folder",
     ]
+
+
+def test_a_template_raising_a_python_error_is_reported_with_its_file_and_line(tmp_path: Path, cli: Any) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "handout.txt.j2").write_text("{% for h in handouts %}\n{{ h.set_id - 1 }}\n{% endfor %}\n")
+    result = run(cli, templates)
+    assert result.code == 1
+    assert f"error: {templates / 'handout.txt.j2'}, line 2: unsupported operand type(s)" in result.out

@@ -276,6 +276,12 @@ def test_a_control_character_in_the_patient_name_exits_2(cli: Any) -> None:
                 "type it on one line")
 
 
+def test_a_pasted_non_breaking_space_in_the_name_prints_as_a_space(cli: Any) -> None:
+    result = cli("render", "--start", "09:00", *DAY, "--patient", "Jean\u00a0Tremblay", "--format", "text")
+    assert result.code == 0, result.err
+    assert "Patient: Jean Tremblay\n" in result.out
+
+
 def test_a_patient_name_over_200_characters_exits_2(cli: Any) -> None:
     result = cli("render", "--start", "09:00", *DAY, "--patient", "A" * 201)
     usage_error(result, "--patient", "the name is longer than 200 characters")
