@@ -63,6 +63,8 @@ def clock_text(time: dt.time, lang: str, clock: Clock) -> str:
         text = format_time(time, "h:mm a" if clock == 12 else "HH:mm", locale=locale)
     if time == dt.time(12, 0):
         return _("{time} (noon)").format(time=text)
+    if time == dt.time(0, 0):  # a start at midnight (a cut-off at midnight is worded by when_text)
+        return _("{time} (midnight)").format(time=text)
     return text
 
 

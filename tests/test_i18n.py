@@ -166,6 +166,11 @@ def test_noon_is_worded_in_each_language() -> None:
     assert clock_text(dt.time(12, 0), "fr", 24) == f"12{NBSP}h{NBSP}00 (midi)"
 
 
+def test_a_start_at_midnight_is_worded_never_a_bare_12_am() -> None:
+    assert clock_text(dt.time(0, 0), "en", 12) == "12:00 a.m. (midnight)"
+    assert clock_text(dt.time(0, 0), "fr", 24) == f"0{NBSP}h{NBSP}00 (minuit)"
+
+
 def test_french_times_are_on_the_24_hour_clock_even_when_12_is_asked() -> None:
     """French has no a.m./p.m.: "1 h 00 p.m." could be read as one in the night."""
     assert clock_text(dt.time(13, 0), "fr", 12) == f"13{NBSP}h{NBSP}00"
@@ -247,7 +252,7 @@ def test_every_date_and_time_formats_in_both_languages(day: dt.date, time: dt.ti
             assert (day_text(day, lang) in text) == (appointment != day)
         assert "12:00 a.m." not in text and not re.search(rf"(^|\D)0{NBSP}h{NBSP}00", text)
         if lang == "fr":
-            assert re.fullmatch(rf"\d{{1,2}}{NBSP}h{NBSP}\d\d( \(midi\))?", clock_text(time, lang, 24))
+            assert re.fullmatch(rf"\d{{1,2}}{NBSP}h{NBSP}\d\d( \((midi|minuit)\))?", clock_text(time, lang, 24))
 
 
 # --- a language added by files only --------------------------------------------------------
