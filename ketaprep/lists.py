@@ -352,7 +352,15 @@ def read_xlsx(path: Path, mapping: dict[Field, str | None], sheet: str | None) -
                 yield number, list(cells)
 
         stream = records()
-        columns = find_header(stream, mapping, str(path))
+        try:
+            columns = find_header(stream, mapping, str(path))
+        except UsageError as exc:
+            if len(names) > 1 and sheet is None:  # the table may be on another sheet
+                listed = ", ".join(f'"{n}"' for n in names)
+                first_line = exc.message.splitlines()[0]
+                raise UsageError(f"{first_line} (on the first sheet)\n  the workbook has {listed}: choose the "
+                                 "sheet with --sheet, or name the columns with --column") from None
+            raise
     except BaseException:
         book.close()
         raise

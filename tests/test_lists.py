@@ -211,8 +211,11 @@ def test_xlsx_date_and_time_cells_are_understood(tmp_path: Path) -> None:
 
 def test_xlsx_sheet_is_chosen_by_name_or_number(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "day.xlsx", [["Patient", "Start"], ["Ada Test", "9:00"]], extra_sheet=True)
-    with pytest.raises(UsageError, match='no column for'):
+    with pytest.raises(UsageError, match='no column for') as found:
         rows_of(path)  # the first sheet is "Notes"
+    assert found.value.message.splitlines()[1] == (
+        '  the workbook has "Notes", "Appointments": choose the sheet with --sheet, or name the columns with --column'
+    )
     assert rows_of(path, sheet="Appointments")[0].values["patient"] == "Ada Test"
     assert rows_of(path, sheet="2")[0].values["patient"] == "Ada Test"
     with pytest.raises(UsageError, match='no sheet "Today"; the workbook has "Notes", "Appointments"'):
