@@ -577,16 +577,16 @@ class Writer:
 
     def save(self, entry: Entry, name: str, data: bytes | Callable[[], bytes], sheet: Sheet) -> None:
         """Write a file (its bytes, or a function that makes them, called in the writer thread)."""
-        checkpoint()
-        self._check()
-        self.todo.put((entry, name, data, sheet))
-        self._drain()
+        self._hand_over((entry, name, data, sheet))
 
     def later(self, work: Callable[[], None]) -> None:
         """Run `work` in the writer thread, after every file handed over before it."""
+        self._hand_over(work)
+
+    def _hand_over(self, item: tuple[Entry, str, bytes | Callable[[], bytes], Sheet] | Callable[[], None]) -> None:
         checkpoint()
         self._check()
-        self.todo.put(work)
+        self.todo.put(item)
         self._drain()
 
     def _drain(self) -> None:
@@ -952,10 +952,8 @@ def _signals_deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received: list[int] = []
-
     def hold(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
+        pass  # the clean-up runs to its end; the stop it was already handling is the one reported
 
     previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
     _SIGNALS.critical += 1  # a stop already pending waits too: the clean-up must finish

@@ -274,13 +274,14 @@ def _is_clinic(path: Path) -> bool:
     return isinstance(data, dict) and "id" not in data and "name" in data
 
 
-def check_clinic(path: Path) -> Report:
+def check_clinic(path: Path) -> list[Report]:
+    """The profile's report, then its own templates' (they are part of what its handouts print)."""
     report = Report(str(path), "clinic")
     try:
         clinic = load_clinic(path)
     except KetaprepError as exc:
         report.add("error", exc.message)
-        return report
+        return [report]
     _data, lines, _raw = load_yaml(path)
 
     def line(key: str) -> int | None:
@@ -295,7 +296,10 @@ def check_clinic(path: Path) -> Report:
     for key, value in (("sets_dir", clinic.sets_dir), ("templates_dir", clinic.templates_dir)):
         if value and not (path.parent / value).is_dir():
             report.add("error", f'{key}: "{value}" is not a directory (relative to {path.parent})', line(key))
-    return report
+    templates = path.parent / clinic.templates_dir if clinic.templates_dir else None
+    if templates is not None and templates.is_dir():
+        return [report, check_templates(templates)]
+    return [report]
 
 
 _TRIAL_FORMATS = {"handout.html.j2": "html", "html_style.css.j2": "html", "handout.typ.j2": "pdf", "handout.txt.j2": "text"}
@@ -396,20 +400,7 @@ def check_path(path: Path, library: SetLibrary) -> list[Report]:
         return [_unknown(path, "not a set or clinic profile (.yaml) or a template directory")]
     if not _is_clinic(path):
         return [check_set(path, library)]
-    reports = [check_clinic(path)]
-    templates = _clinic_templates(path)
-    if templates is not None:  # the clinic's own templates are part of what its handouts print
-        reports.append(check_templates(templates))
-    return reports
-
-
-def _clinic_templates(path: Path) -> Path | None:
-    try:
-        clinic = load_clinic(path)
-    except KetaprepError:
-        return None
-    found = path.parent / clinic.templates_dir if clinic.templates_dir else None
-    return found if found is not None and found.is_dir() else None
+    return check_clinic(path)
 
 
 def _unknown(path: Path, message: str) -> Report:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ketaprep.loader import LoadedSet, SetLibrary
     from ketaprep.models import Clinic
-    from ketaprep.sheet import Format, Sheet
+    from ketaprep.sheet import Format, Paper, Sheet
     from ketaprep.timefmt import Clock
 
 HELP = """Print a patient's ketamine treatment instructions with every time worked out.
@@ -156,6 +156,27 @@ ClinicOption = Annotated[
 ]
 
 
+LargePrintOption = Annotated[bool, typer.Option("--large-print", help="Large print (16 pt and up) for html and pdf.")]
+PaperOption = Annotated[PaperChoice, typer.Option(help="Paper size for html and pdf.")]
+ClockOption = Annotated[
+    Optional[ClockChoice],
+    typer.Option(help="12 or 24-hour times in English (default 12). French is always 24-hour.", show_default=False),
+]
+TzOption = Annotated[
+    Optional[str],
+    typer.Option("--tz", metavar="AREA/CITY", help="Clinic time zone, e.g. America/Toronto (the default).",
+                 show_default=False),
+]
+
+
+def _clock(choice: Optional[ClockChoice]) -> Optional[Clock]:
+    return 12 if choice == ClockChoice.h12 else 24 if choice == ClockChoice.h24 else None
+
+
+def _paper(choice: PaperChoice) -> Paper:
+    return "a4" if choice == PaperChoice.a4 else "letter"
+
+
 def _load_clinic(path: Optional[Path], quiet: bool = False) -> Optional[Clinic]:
     from ketaprep.loader import load_clinic
 
@@ -198,10 +219,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _today(zone_name: str) -> dt.date:
+def _today(zone_name: str, now: dt.datetime) -> dt.date:
     from zoneinfo import ZoneInfo
 
-    return _now().astimezone(ZoneInfo(zone_name)).date()
+    return now.astimezone(ZoneInfo(zone_name)).date()
 
 
 def _emit(data: bytes, output: Optional[str], binary: bool) -> None:
@@ -264,21 +285,14 @@ def render(
         OutputFormat, typer.Option("--format", help="terminal, text, html, pdf, json or ics.")
     ] = OutputFormat.terminal,
     output: Annotated[
-        Optional[str], typer.Option("--output", "-o", metavar="FILE",
-                     help="File to write; - for standard output (the default).",
-                                    show_default=False)
+        Optional[str],
+        typer.Option("--output", "-o", metavar="FILE", help="File to write; - for standard output (the default).",
+                     show_default=False),
     ] = None,
-    large_print: Annotated[bool, typer.Option("--large-print", help="Large print (16 pt and up) for html and pdf.")] = False,
-    paper: Annotated[PaperChoice, typer.Option(help="Paper size for html and pdf.")] = PaperChoice.letter,
-    clock: Annotated[
-        Optional[ClockChoice],
-        typer.Option(help="12 or 24-hour times in English (default 12). French is always 24-hour.", show_default=False),
-    ] = None,
-    tz: Annotated[
-        Optional[str], typer.Option("--tz", metavar="AREA/CITY",
-                     help="Clinic time zone, e.g. America/Toronto (the default).",
-                                    show_default=False)
-    ] = None,
+    large_print: LargePrintOption = False,
+    paper: PaperOption = PaperChoice.letter,
+    clock: ClockOption = None,
+    tz: TzOption = None,
     clinic: ClinicOption = None,
     duration: Annotated[
         Optional[str],
@@ -299,14 +313,14 @@ def render(
     library = _library(profile, clinic_path)
     # an empty --set "$SET" is an error, never silently the default protocol
     loaded = _load_set(library, set_, profile, clinic_path)
-    day = parse_date(date) if date else _today(zone)
+    now = _now()
+    day = parse_date(date) if date else _today(zone, now)
     start_time = parse_clock_time(start)
     assert day is not None and start_time is not None  # checked by the option callbacks
     appointment = Appointment(day, start_time, zone, patient.strip(), parse_duration(duration) if duration else None)
     language = lang or (profile.lang if profile else "en")
-    clock_value: Optional[Clock] = 12 if clock == ClockChoice.h12 else 24 if clock == ClockChoice.h24 else None
-
-    sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(_today(zone)))
+    clock_value = _clock(clock)
+    sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(_today(zone, now)))
     is_tty = output in (None, "-") and sys.stdout.isatty()
     width = 80
     if is_tty:
@@ -314,7 +328,7 @@ def render(
 
         width = max(60, min(shutil.get_terminal_size((80, 24)).columns, 100))
     options = Options(
-        paper="a4" if paper == PaperChoice.a4 else "letter",
+        paper=_paper(paper),
         large_print=large_print,
         templates_dir=_templates_dir(profile, clinic_path),
         width=width,
@@ -323,7 +337,7 @@ def render(
     )
     data = write(FORMAT_NAMES[format_], [sheet], options)
     _emit(data, output, binary=format_ == OutputFormat.pdf)
-    _warn_passed_cutoffs(sheet, clock_value or (profile.clock if profile else None))
+    _warn_passed_cutoffs(sheet, now, clock_value or (profile.clock if profile else None))
 
 
 def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic], clinic_path: Optional[Path]) -> LoadedSet:
@@ -336,11 +350,11 @@ def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic
         raise type(exc)(f"{clinic_path}: default_set: {exc.message}") from None
 
 
-def _warn_passed_cutoffs(sheet: Sheet, clock: Optional[Clock]) -> None:
+def _warn_passed_cutoffs(sheet: Sheet, now: dt.datetime, clock: Optional[Clock]) -> None:
     """On stderr, never on the sheet: a cut-off already past now means phoning the patient instead."""
     from ketaprep.safety import passed_cutoffs
 
-    for message in passed_cutoffs(sheet.timeline, _now(), clock or 12):
+    for message in passed_cutoffs(sheet.timeline, now, clock or 12):
         typer.echo(f"warning: {message}", err=True)
 
 
@@ -495,9 +509,9 @@ def batch(
                      show_default=False),
     ] = None,
     sheet: Annotated[
-        Optional[str], typer.Option(metavar="NAME",
-                     help="XLSX: the sheet's name (or number). Default: the first sheet.",
-                                    show_default=False)
+        Optional[str],
+        typer.Option(metavar="NAME", help="XLSX: the sheet's name (or number). Default: the first sheet.",
+                     show_default=False),
     ] = None,
     date_order: Annotated[
         Optional[DateOrderChoice],
@@ -524,20 +538,12 @@ def batch(
     ] = None,
     duplex: Annotated[bool, typer.Option("--duplex", help="Two-sided printing: each patient starts on a new "
                                          "sheet of paper, never on the back of the one before.")] = False,
-    large_print: Annotated[bool, typer.Option("--large-print", help="Large print (16 pt and up) for html and pdf.")] = False,
-    paper: Annotated[PaperChoice, typer.Option(help="Paper size for html and pdf.")] = PaperChoice.letter,
-    clock: Annotated[
-        Optional[ClockChoice],
-        typer.Option(help="12 or 24-hour times in English (default 12). French is always 24-hour.", show_default=False),
-    ] = None,
-    tz: Annotated[
-        Optional[str], typer.Option("--tz", metavar="AREA/CITY",
-                     help="Clinic time zone, e.g. America/Toronto (the default).",
-                                    show_default=False)
-    ] = None,
+    large_print: LargePrintOption = False,
+    paper: PaperOption = PaperChoice.letter,
+    clock: ClockOption = None,
+    tz: TzOption = None,
     clinic: ClinicOption = None,
 ) -> None:
-
     from ketaprep import batch as batching
     from ketaprep.lists import parse_column_options
     from ketaprep.parsing import parse_date, parse_duration
@@ -545,6 +551,7 @@ def batch(
     from ketaprep.zones import check_zone
 
     columns = parse_column_options(column or [])
+    now = _now()
     clinic_path = _clinic_path(clinic)
     profile = _load_clinic(clinic_path)
     zone = tz or (profile.timezone if profile else "America/Toronto")
@@ -553,7 +560,7 @@ def batch(
         list_path=list_file,
         fmt=FORMAT_NAMES[OutputFormat(format_.value)],
         options=Options(
-            paper="a4" if paper == PaperChoice.a4 else "letter",
+            paper=_paper(paper),
             large_print=large_print,
             duplex=duplex,
             templates_dir=_templates_dir(profile, clinic_path),
@@ -567,13 +574,13 @@ def batch(
         output_dir=output_dir,
         date=parse_date(date) if date else None,
         duration=parse_duration(duration) if duration else None,
-        clock=12 if clock == ClockChoice.h12 else 24 if clock == ClockChoice.h24 else None,
+        clock=_clock(clock),
         columns=columns,
         sheet=sheet,
         date_order="dmy" if date_order == DateOrderChoice.dmy else "mdy" if date_order == DateOrderChoice.mdy else None,
-        generated=generated_date(_today(zone)),
-        today=_today(zone),
-        now=_now(),
+        generated=generated_date(_today(zone, now)),
+        today=_today(zone, now),
+        now=now,
     )
     reporter = batching.ConsoleReporter(progress=sys.stderr.isatty())
     with batching.stop_on_signals():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from ketaprep.errors import SetError
@@ -147,7 +148,7 @@ def _restrictions_outlast_discharge(model: InstructionSet, error: Callable[[Path
     until_discharge = {
         "treatment_start": longest.delta + model.monitoring.delta,
         "treatment_end": model.monitoring.delta,
-        "discharge": longest.delta * 0,
+        "discharge": timedelta(0),
     }
     rules: list[tuple[str, Anchor, Duration | None]] = []
     if model.companion is not None:

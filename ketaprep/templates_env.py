@@ -34,28 +34,32 @@ def environment(kind: Kind, clinic_dir: Path | None = None) -> Environment:
     return env
 
 
-def in_template(exc: BaseException) -> bool:
-    """Did this exception happen while a template was rendering (a frame of a .j2 file)?"""
+def _template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The deepest traceback frame in a .j2 file (Jinja gives templates their own file and
+    line there): where the template went wrong, or None when no template was running."""
+    found = None
     tb = exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename.endswith(".j2"):
-            return True
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
-    return False
+    return found
+
+
+def in_template(exc: BaseException) -> bool:
+    """Did this exception happen while a template was rendering?"""
+    return _template_frame(exc) is not None
 
 
 def template_error_message(exc: Exception) -> str:
     """`handout.html.j2, line 12: 'Handout' has no attribute 'nosuch'` from a Jinja error.
 
-    Jinja puts the template's own file and line into the traceback; the deepest such frame
-    is where the template went wrong. The message never holds a value, only names.
+    The message never holds a value, only names.
     """
     name, line = getattr(exc, "filename", None) or getattr(exc, "name", None), getattr(exc, "lineno", None)
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
-            name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
-        tb = tb.tb_next
+    frame = _template_frame(exc)
+    if frame is not None:
+        name, line = frame
     message = getattr(exc, "message", None) or str(exc)
     where = f"{name}, line {line}" if name and line else (str(name) if name else "a template")
     return f"{where}: {message}"

@@ -65,10 +65,10 @@ def check_printable(sheets: Iterable[Sheet], markup: str | None = None) -> None:
             raise AppointmentError(
                 f"the patient name has {missing} character(s) the PDF fonts cannot print; {advice}"
             )
-    if markup is not None and unprintable(markup):
+    missing = unprintable(markup) if markup is not None else 0
+    if missing:
         raise KetaprepError(
-            f"the set, clinic profile or template has {unprintable(markup)} character(s) the PDF fonts "
-            f"cannot print; {advice}"
+            f"the set, clinic profile or template has {missing} character(s) the PDF fonts cannot print; {advice}"
         )
 
 

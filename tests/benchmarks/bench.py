@@ -344,12 +344,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         print("\n".join(BENCHMARKS))
         return 0
+    header = f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs, median of {args.runs} runs"
     if not args.only or len(args.only) > 1:
         # Each benchmark in a fresh bench process: Linux keeps a process's peak memory across
         # exec, so a child started after an in-process benchmark had grown this process would
         # report this process's peak as its own.
-        print(f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs, median of {args.runs} runs",
-              flush=True)
+        print(header, flush=True)
         status = 0
         for name in BENCHMARKS:
             if args.only and name not in args.only:
@@ -366,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         env.pop(name, None)
     os.environ.update({"SOURCE_DATE_EPOCH": EPOCH})
     if not args.no_header:
-        print(f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs, median of {args.runs} runs")
+        print(header)
     over = False
     with tempfile.TemporaryDirectory(prefix="ketaprep-bench-") as tmp:
         ctx = Context(runs=max(1, args.runs), tmp=Path(tmp), env=env)
