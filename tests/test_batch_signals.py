@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_batch import assert_manifest_matches_files, balanced, summary
+from test_batch import assert_manifest_matches_files, balanced, summary, write_list
 
-from ketaprep import batch
+from ketaprep.batch.atomic import DiskError, Folder
+from ketaprep.batch.manifest import Manifest
 
 DAY = "2026-11-24"
 
@@ -135,7 +136,7 @@ def test_a_full_disk_stops_the_run_with_a_clear_message_and_no_partial_file(
 ) -> None:
     listed = big_list(tmp_path, 40)
     out = tmp_path / "out"
-    monkeypatch.setattr(batch.Folder, "_fdopen", staticmethod(FullDisk(room=200_000)))
+    monkeypatch.setattr(Folder, "_fdopen", staticmethod(FullDisk(room=200_000)))
     result = cli("batch", str(listed), "-o", str(out))
     assert result.code == 1
     files = sorted(out.iterdir())
@@ -153,3 +154,30 @@ def test_a_full_disk_stops_the_run_with_a_clear_message_and_no_partial_file(
     assert result.code == 0
     assert balanced(result) == (40, 40, 0)
     assert_manifest_matches_files(out)
+
+
+def test_a_stop_that_arrives_while_a_full_disk_is_handled_still_leaves_a_manifest(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C pending while the clean-up after a full disk runs: the clean-up finishes, the manifest is written."""
+    import os
+    import signal
+
+    original = Manifest.add
+    calls = [0]
+
+    def add(self: Any, *args: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+            raise DiskError("disk full (simulated)")
+        original(self, *args)
+
+    monkeypatch.setattr(Manifest, "add", add)
+    path = write_list(tmp_path, [["Ada Test", DAY, "9:00"], ["Bo Test", DAY, "10:00"], ["Cy Test", DAY, "11:00"]])
+    out = tmp_path / "out"
+    result = cli("batch", str(path), "-o", str(out), "--format", "text")
+    assert result.code == 1
+    assert "stopped before anything was written" not in result.err
+    assert "disk full (simulated): 3 handout(s) written, 0 not written" in result.err
+    assert (out / "manifest.json").is_file()
