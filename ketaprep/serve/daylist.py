@@ -187,7 +187,8 @@ class ListDesk:
     def check(self, name: str, data: bytes, date: dt.date | None, large_print: bool, paper: str,
               duplex: bool) -> Checked:
         """Read and check every row; nothing is written but the scratch copy, removed at once."""
-        from ketaprep.batch import QuietReporter, check_list
+        from ketaprep.batch import QuietReporter
+        from ketaprep.batch.check import check_list
 
         shown = safe_name(name)
         checked = Checked(secrets.token_urlsafe(16), shown, data, date, large_print, paper, duplex, [], [])
