@@ -356,6 +356,11 @@ class _Served:
         self.csrf = found.group(1)
 
     def _send(self, method: str, path: str, body: bytes | None, content_type: str | None) -> bytes:
+        import socket
+
+        if self.connection.sock is None:  # no Nagle delay: a browser sends its request at once too
+            self.connection.connect()
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         headers = {"Host": self.host, "Cookie": self.cookie}
         if method == "POST":
             headers["Origin"] = f"http://{self.host}"
