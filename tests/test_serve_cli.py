@@ -71,3 +71,35 @@ def test_the_clinic_profile_gives_the_forms_defaults(tmp_path: Path) -> None:
         server.stop()
     assert "no clinic profile" not in server.output()
     assert os.listdir(tmp_path) == ["clinic.yaml"]
+
+
+def test_a_clinic_template_that_fails_is_named_on_the_page_without_the_patients_name(tmp_path: Path) -> None:
+    from serve_harness import csrf_of, form_body
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "handout.html.j2").write_text("<p>{{ first.nosuch.deeper }}</p>\n", encoding="utf-8")
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text("name: Lakeside Test Clinic\ntemplates_dir: templates\n", encoding="utf-8")
+    server = start_server("--clinic", str(clinic))
+    try:
+        body, headers = form_body({"csrf": csrf_of(server), "patient": "Zelda Quixote", "date": "2027-02-02",
+                                   "start": "9:00", "set": "iv-pain-4h", "lang": "en", "paper": "letter"})
+        reply = request(server, "POST", "/", body=body, headers=headers)
+        assert reply.status == 422
+        assert "template " in reply.text and "handout.html.j2, line 1" in reply.text
+        assert "handout-frame" not in reply.text
+        assert "Zelda" not in reply.text.split('name="patient"')[1].split(">", 1)[1]  # only in the field it was typed in
+    finally:
+        server.stop()
+    assert "Zelda" not in server.output()
+
+
+def test_sigterm_stops_it_cleanly() -> None:
+    import signal
+
+    server = start_server()
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(10) == 0
+    assert "Traceback" not in server.output()
+    assert "".join(server.lines).splitlines()[-1] == "stopped."

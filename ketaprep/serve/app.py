@@ -74,9 +74,14 @@ def build(settings: Settings) -> Guard:
         csp = None
         warnings: list[str] = []
         if result is not None and result.sheet is not None:
-            handout = desk.write("html", result).decode("utf-8")
-            csp = pages.policy(pages.style_hashes(handout))
-            warnings = desk.warnings(result.sheet)
+            sheet = result.sheet
+            data = desk.write("html", result)
+            if data is not None:
+                handout = data.decode("utf-8")
+                csp = pages.policy(pages.style_hashes(handout))
+                warnings = desk.warnings(sheet)
+            else:
+                status = 422
         queues, printer = printers() if handout else ([], None)
         return page(
             "patient.html.j2",
@@ -118,8 +123,11 @@ def build(settings: Settings) -> Guard:
         result = await run_in_threadpool(desk.make, values)
         if result.sheet is None:
             return patient_page(values, result, status=422)
+        name = desk.file_name(result, fmt)
         data = await run_in_threadpool(desk.write, "pdf" if fmt == "pdf" else "ics", result)
-        return _download(data, desk.file_name(result, fmt), fmt)
+        if data is None:
+            return patient_page(values, result, status=422)
+        return _download(data, name, fmt)
 
     async def handout_pdf(request: Request) -> Response:
         return await handout_file(request, "pdf")
@@ -137,7 +145,10 @@ def build(settings: Settings) -> Guard:
         result = await run_in_threadpool(desk.make, values)
         if result.sheet is None:
             return patient_page(values, result, status=422)
-        html = desk.write("html", result).decode("utf-8")
+        data = desk.write("html", result)
+        if data is None:
+            return patient_page(values, result, status=422)
+        html = data.decode("utf-8")
         csp = (f"default-src 'none'; style-src {' '.join(pages.style_hashes(html))}; img-src data:; "
                "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
         return HTMLResponse(html, headers={"content-security-policy": csp})
