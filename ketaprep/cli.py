@@ -122,12 +122,12 @@ def _parse_patient(value: str) -> str:
 
 def _parse_lang_option(value: Optional[str]) -> Optional[str]:
     """`en`, `fr`, `en+fr`, or any language with a translation catalog (ketaprep/locale/<lang>)."""
-    from ketaprep.i18n import parse_lang
+    from ketaprep.parsing import parse_language
 
     if value is None:
         return None
     try:
-        return "+".join(parse_lang(value))
+        return parse_language(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -138,9 +138,9 @@ class CheckFormat(str, Enum):
 
 
 def _parse_duration_option(value: Optional[str]) -> Optional[str]:
-    from ketaprep.parsing import DURATION_EXAMPLES, parse_duration
+    from ketaprep.parsing import DURATION_EXAMPLES, read_duration
 
-    if value is not None and parse_duration(value) is None:
+    if value is not None and read_duration(value) is None:
         raise typer.BadParameter(f'"{value}" is not a duration (examples: {DURATION_EXAMPLES})')
     return value
 
@@ -302,7 +302,7 @@ def render(
                      callback=_parse_duration_option, show_default=False),
     ] = None,
 ) -> None:
-    from ketaprep.parsing import parse_clock_time, parse_date, parse_duration
+    from ketaprep.parsing import parse_clock_time, parse_date, read_duration
     from ketaprep.sheet import Options, generated_date, make_sheet, write
     from ketaprep.timeline import Appointment
     from ketaprep.zones import check_zone
@@ -318,7 +318,7 @@ def render(
     day = parse_date(date) if date else _today(zone, now)
     start_time = parse_clock_time(start)
     assert day is not None and start_time is not None  # checked by the option callbacks
-    appointment = Appointment(day, start_time, zone, patient.strip(), parse_duration(duration) if duration else None)
+    appointment = Appointment(day, start_time, zone, patient.strip(), read_duration(duration) if duration else None)
     language = lang or (profile.lang if profile else "en")
     clock_value = _clock(clock)
     sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(_today(zone, now)))
@@ -547,7 +547,7 @@ def batch(
 ) -> None:
     from ketaprep import batch as batching
     from ketaprep.lists import parse_column_options
-    from ketaprep.parsing import parse_date, parse_duration
+    from ketaprep.parsing import parse_date, read_duration
     from ketaprep.sheet import Options, generated_date
     from ketaprep.zones import check_zone
 
@@ -574,7 +574,7 @@ def batch(
         default_lang=lang or (profile.lang if profile else "en"),
         output_dir=output_dir,
         date=parse_date(date) if date else None,
-        duration=parse_duration(duration) if duration else None,
+        duration=read_duration(duration) if duration else None,
         clock=_clock(clock),
         columns=columns,
         sheet=sheet,
