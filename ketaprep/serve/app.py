@@ -239,7 +239,16 @@ def build(settings: Settings) -> Guard:
         Route("/list/zip", list_zip, methods=["POST"]),
         Route("/static/{name}", static, methods=["GET"]),
     ]
-    return Guard(Starlette(routes=routes), settings)
+    async def failed(_request: Request, exc: Exception) -> Response:
+        return HTMLResponse(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong</title></head>"
+            "<body><main><h1>Something went wrong</h1><p>The form could not answer (unexpected "
+            f"{type(exc).__name__}). Go back and try again; if it happens again, use the command line "
+            "(ketaprep render or ketaprep batch with --debug) and tell the clinic's IT person.</p></main></body></html>",
+            status_code=500,
+        )
+
+    return Guard(Starlette(routes=routes, exception_handlers={500: failed}), settings)
 
 
 def _download(data: bytes, name: str, kind: str) -> Response:
