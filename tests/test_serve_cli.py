@@ -103,3 +103,53 @@ def test_sigterm_stops_it_cleanly() -> None:
     assert server.process.wait(10) == 0
     assert "Traceback" not in server.output()
     assert "".join(server.lines).splitlines()[-1] == "stopped."
+
+
+DATA = Path(__file__).parent / "data" / "batch"
+
+
+def _summary(text: str) -> dict[str, int]:
+    import re
+
+    found = re.search(r"Rows read: (\d+)</strong> = (\d+) to print \+ (\d+) failed \+ (\d+) skipped", text)
+    assert found, "no summary on the page"
+    read, ready, failed, skipped = (int(n) for n in found.groups())
+    assert read == ready + failed + skipped  # the summary balances
+    return {"read": read, "written": ready, "failed": failed, "skipped": skipped}
+
+
+def _upload(server: Any, name: str, data: bytes) -> str:
+    from serve_harness import csrf_of, multipart
+
+    body, headers = multipart({"csrf": csrf_of(server, "/list")}, {"list": (name, data)})
+    reply = request(server, "POST", "/list", body=body, headers=headers)
+    assert reply.status == 200, reply.text
+    return reply.text
+
+
+def test_a_fhir_bundle_and_a_workbook_are_checked_as_batch_checks_them(cli: Any, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["Patient", "Date", "Time", "Set"], ["Ada Test", "2027-02-02", "9:00", "iv-pain-4h"],
+                ["Bo Sample", "2027-02-02", "25:00", "iv-pain-4h"]):
+        sheet.append(row)
+    workbook = tmp_path / "today.xlsx"
+    book.save(workbook)
+    clinic = DATA / "clinic.yaml"
+    server = start_server("--clinic", str(clinic))
+    try:
+        for path in (DATA / "bundle.json", workbook):
+            shown = _summary(_upload(server, path.name, path.read_bytes()))
+            result = cli("batch", str(path), "--clinic", str(clinic), "--output-dir", str(tmp_path / path.stem))
+            lines = dict(line.split(": ", 1) for line in result.out.splitlines())
+            skipped = result.err.count(" is not printed: ")
+            assert shown["skipped"] == skipped, path.name
+            # batch counts skipped rows in "rows read" once it prints "rows skipped" (issue 9)
+            assert shown["read"] == int(lines["rows read"]) + (0 if "rows skipped" in lines else skipped), path.name
+            assert shown["written"] == int(lines["handouts written"]), path.name
+            assert shown["failed"] == int(lines["rows failed"]), path.name
+    finally:
+        server.stop()
