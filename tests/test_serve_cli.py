@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import stat
 import subprocess
@@ -151,5 +152,25 @@ def test_a_fhir_bundle_and_a_workbook_are_checked_as_batch_checks_them(cli: Any,
             assert shown["read"] == int(lines["rows read"]) + (0 if "rows skipped" in lines else skipped), path.name
             assert shown["written"] == int(lines["handouts written"]), path.name
             assert shown["failed"] == int(lines["rows failed"]), path.name
+    finally:
+        server.stop()
+
+
+def test_the_form_reads_every_time_the_command_line_reads(cli: Any) -> None:
+    from serve_harness import csrf_of, form_body
+
+    server = start_server()
+    try:
+        csrf = csrf_of(server)
+        for typed in ("13:30", "1:30 pm", "13:30:00", "1:30:00 PM", "13 h 30", "13h30"):
+            assert cli("render", "--start", typed, "--date", "2027-02-02", "--format", "text").code == 0, typed
+            body, headers = form_body({"csrf": csrf, "patient": "", "date": "2027-02-02", "start": typed,
+                                       "set": "iv-pain-4h", "lang": "en", "paper": "letter"})
+            reply = request(server, "POST", "/", body=body, headers=headers)
+            assert reply.status == 200, typed
+
+
+            shown = html.unescape(reply.text.split('srcdoc="', 1)[1].split('"></iframe>', 1)[0])
+            assert "Treatment starts: <strong>1:30\u00a0p.m.</strong>" in shown, typed
     finally:
         server.stop()
