@@ -37,6 +37,7 @@ Examples:
   ketaprep sets
   ketaprep show iv-pain-4h
   ketaprep check
+  ketaprep serve
 
 \b
 Times can be written 9:00, 09:00, 9am, 9:30 pm or 21:30.
@@ -603,6 +604,67 @@ def batch(
     if outcome.signum is not None:
         raise typer.Exit(128 + outcome.signum)
     raise typer.Exit(EXIT_FAILED if outcome.failed or outcome.stopped else EXIT_OK)
+
+
+@app.command(
+    help="""Open a form in the browser: one patient's handout, or the day's list.
+
+\b
+Examples:
+  ketaprep serve
+  ketaprep serve --open --clinic clinic.yaml
+  ketaprep serve --port 8800
+\b
+Prints the address to open (it holds a secret for this run) and keeps
+running until Ctrl-C. The form is reachable from this computer only;
+nothing typed into it is saved.
+""",
+)
+def serve(
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port on this computer (0: any free port).",
+                                      min=0, max=65535)] = 8765,
+    host: Annotated[str, typer.Option(metavar="ADDRESS",
+                                      help="Address to listen on. Only this computer (127.0.0.1) unless "
+                                      "--allow-network is given too.")] = "127.0.0.1",
+    allow_network: Annotated[bool, typer.Option("--allow-network",
+                                                help="Let other computers reach the form (with a non-loopback "
+                                                "--host). Patients' names then cross the network unencrypted.")
+                             ] = False,
+    open_: Annotated[bool, typer.Option("--open", help="Open the form in the default browser.")] = False,
+    clock: ClockOption = None,
+    tz: TzOption = None,
+    clinic: ClinicOption = None,
+) -> None:
+    from ketaprep.serve.server import serve as run_server
+    from ketaprep.serve.settings import Settings, is_loopback
+    from ketaprep.zones import check_zone
+
+    if not host.strip():
+        raise UsageError('--host "": give an address, e.g. 127.0.0.1')
+    if not is_loopback(host) and not allow_network:
+        raise UsageError(
+            f"--host {host} would let other computers reach patients' names;\n"
+            "  the form is for this computer (127.0.0.1); add --allow-network to allow it"
+        )
+    if allow_network and not is_loopback(host):
+        typer.echo(f"warning: the form listens on {host}: other computers on the network can reach it,\n"
+                   "  and what is typed there crosses the network unencrypted", err=True)
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path)
+    zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
+    check_zone(zone, "--tz", usage=True)
+    settings = Settings(
+        host="127.0.0.1" if host == "localhost" else host,
+        port=port,
+        library=_library(profile, clinic_path),
+        clinic=profile,
+        zone=zone,
+        templates_dir=_templates_dir(profile, clinic_path),
+        clock=_clock(clock) or (profile.clock if profile else None),
+        allow_network=allow_network,
+        printer=getattr(profile, "printer", None),
+    )
+    run_server(settings, open_browser=open_)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -203,3 +203,23 @@ def test_dates_like_03_04_are_read_in_the_order_the_lists_other_dates_prove(cli:
     result = cli("batch", str(mixed), "-o", str(tmp_path / "o2"), "--format", "json")
     assert result.code == 1  # the list contradicts itself: nothing is guessed
     assert 'row 4: date "03/04/2026" could be day/month or month/day' in result.err
+
+
+def test_the_clinics_hours_apply_to_every_row_and_a_night_start_is_refused_without_them(cli: Any, tmp_path: Path) -> None:
+    """The same rule as `render`: the profile's hours, else no start from 22:00 to 05:59."""
+    path = tmp_path / "day.csv"
+    path.write_text("Patient,Date,Time\nAda Test,2026-11-24,7:30\nBo Test,2026-11-24,14:30\nCy Test,2026-11-24,23:00\n",
+                    encoding="utf-8")
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text('name: "Test Clinic"\nhours: {earliest: "08:00", latest: "17:00"}\n', encoding="utf-8")
+    result = cli("batch", str(path), "--clinic", str(clinic), "-o", str(tmp_path / "o"), "--format", "json")
+    assert result.code == 1
+    assert [line for line in result.err.splitlines() if line.startswith("row ")] == [
+        "row 2: start 07:30 is outside the clinic's hours (treatments start from 08:00 to 17:00)",
+        "row 4: start 23:00 is outside the clinic's hours (treatments start from 08:00 to 17:00)",
+    ]
+    result = cli("batch", str(path), "-o", str(tmp_path / "o2"), "--format", "json")
+    assert [line for line in result.err.splitlines() if line.startswith("row ")] == [
+        "row 4: start 23:00 is at night (22:00 to 05:59): did you mean 11:00?",
+    ]
+    assert balanced(result) == (3, 2, 1)
