@@ -24,6 +24,8 @@ from ketaprep.lists.status import looks_like_a_status, skip_reason
         ("Cancelled", "cancelled"), ("CANCELED", "cancelled"), ("No-show", "a no-show"), ("Did not attend", "a no-show"),
         ("DNA", "a no-show"), ("Annulé", "cancelled"), ("annulee", "cancelled"), ("Absent", "a no-show"),
         ("Entered in error", "entered in error"), ("Confirmé", None), ("Confirmed", None), ("", None), (None, None),
+        # only a status that says so first: a printed row is the safe side of a doubt
+        ("Confirmed (was absent last time)", None), ("Booked, not cancelled", None),
     ],
 )
 def test_each_systems_statuses_are_read(status: str | None, reason: str | None) -> None:
