@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ketaprep import readability
-from ketaprep.errors import KetaprepError
+from ketaprep.errors import KetaprepError, SetError
 from ketaprep.i18n import DOMAIN, LOCALE_DIR, SOURCE_LANGUAGE, catalog_path, has_catalog
-from ketaprep.loader import SetLibrary, load_clinic, load_set
+from ketaprep.loader import SetLibrary, clinic_problems, load_set
 from ketaprep.safety import SECTION_NAMES, Problem, plausibility, problems, texts_of
 from ketaprep.yamlsource import PathKey, dotted, load_yaml, where
 
@@ -89,18 +89,48 @@ def _all_problems() -> Iterator[None]:
 
 
 def check_set(path: Path, library: SetLibrary) -> Report:
+    return _checked_set(path, library)[0]
+
+
+def _checked_set(path: Path, library: SetLibrary) -> tuple[Report, LoadedSet | None]:
+    """The set's report, and the set itself when it loads (even with errors)."""
     report = Report(str(path), "set")
     try:
         with _all_problems():
             loaded = load_set(path, library)
     except KetaprepError as exc:
         report.add("error", exc.message)
-        return report
+        return report, None
     for problem in problems(loaded) + plausibility(loaded):
         report.problem(problem)
     _check_languages(loaded, report)
     _check_grades(loaded, report)
-    return report
+    return report, loaded
+
+
+def load_for_print(library: SetLibrary, id_or_path: str) -> tuple[LoadedSet, list[str]]:
+    """A set that passes `ketaprep check`, with the check's warnings (for stderr).
+
+    Any error the check would report (schema, safety content, translations, a reading grade
+    above 10, a restriction that ends before discharge) refuses the set in one line that
+    names the file and says how to see the errors: nothing of it reaches a patient's sheet.
+    """
+    path = library.resolve(id_or_path)
+    if not path.is_file():
+        raise SetError(f"{path}: no such file")
+    report, loaded = _checked_set(path, library)
+    if report.errors or loaded is None:
+        first = next(f for f in report.findings if f.level == "error")
+        where_ = f", line {first.line}" if first.line else ""
+        more = f" (and {report.errors - 1} more)" if report.errors > 1 else ""
+        raise SetError(f"{path}{where_}: {first.message.splitlines()[0]}{more}; "
+                       f"nothing is printed until it passes: ketaprep check {path}")
+    warnings = []
+    for finding in report.findings:
+        if finding.level == "warning":
+            where_ = f", line {finding.line}" if finding.line else ""
+            warnings.append(f"{path}{where_}: {finding.message.splitlines()[0]}")
+    return loaded, warnings
 
 
 def _line(loaded: LoadedSet, path: PathKey) -> int | None:
@@ -278,9 +308,13 @@ def check_clinic(path: Path) -> list[Report]:
     """The profile's report, then its own templates' (they are part of what its handouts print)."""
     report = Report(str(path), "clinic")
     try:
-        clinic = load_clinic(path)
+        clinic, found = clinic_problems(path)
     except KetaprepError as exc:
         report.add("error", exc.message)
+        return [report]
+    for message in found:
+        report.add("error", message)
+    if clinic is None:
         return [report]
     _data, lines, _raw = load_yaml(path)
 
@@ -291,11 +325,8 @@ def check_clinic(path: Path) -> list[Report]:
     if not (clinic.phone or "").strip():
         report.add("warning", "phone: missing; every handout should give the clinic's phone number", line("name"))
     for lang in clinic.lang.split("+"):
-        if not has_catalog(lang):
+        if lang and not has_catalog(lang) and not any(m.startswith(f"{path}, line {line('lang')}:") for m in found):
             report.add("error", f'lang: no catalog for "{lang}"', line("lang"))
-    for key, value in (("sets_dir", clinic.sets_dir), ("templates_dir", clinic.templates_dir)):
-        if value and not (path.parent / value).is_dir():
-            report.add("error", f'{key}: "{value}" is not a directory (relative to {path.parent})', line(key))
     templates = path.parent / clinic.templates_dir if clinic.templates_dir else None
     if templates is not None and templates.is_dir():
         return [report, check_templates(templates)]

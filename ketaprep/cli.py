@@ -177,23 +177,28 @@ def _paper(choice: PaperChoice) -> Paper:
     return "a4" if choice == PaperChoice.a4 else "letter"
 
 
-def _load_clinic(path: Optional[Path], quiet: bool = False) -> Optional[Clinic]:
+NO_PROFILE_NOTE = ("note: no clinic profile, so the handout shows a neutral clinic line; "
+                   "set one with --clinic clinic.yaml or KETAPREP_CLINIC=clinic.yaml")
+
+
+def _load_clinic(path: Optional[Path]) -> Optional[Clinic]:
+    """The clinic profile (--clinic, else KETAPREP_CLINIC), or None. Every error in it is refused."""
     from ketaprep.loader import load_clinic
 
     if path is None and os.environ.get("KETAPREP_CLINIC"):
         path = Path(os.environ["KETAPREP_CLINIC"])
-    if path is None:
-        if not quiet:
-            typer.echo(
-                "note: no clinic profile, so the handout shows a neutral clinic line; "
-                "set one with --clinic clinic.yaml or KETAPREP_CLINIC=clinic.yaml",
-                err=True,
-            )
-        return None
-    return load_clinic(path)
+    return load_clinic(path) if path is not None else None
 
 
-def _library(clinic: Optional[Clinic], clinic_path: Optional[Path]) -> SetLibrary:
+def _note_no_profile(profile: Optional[Clinic]) -> None:
+    """Said once, after the handouts are made: never before (or instead of) an error."""
+    if profile is None:
+        typer.echo(NO_PROFILE_NOTE, err=True)
+
+
+def _library(clinic: Optional[Clinic], clinic_path: Optional[Path], checked: bool = False) -> SetLibrary:
+    """The sets: the clinic's folder, KETAPREP_SETS, then the built-in ones. `checked` (render and
+    batch): a set that fails `ketaprep check` is refused, and its warnings go to stderr."""
     from ketaprep.loader import SetLibrary, builtin_dir
 
     dirs = []
@@ -203,7 +208,11 @@ def _library(clinic: Optional[Clinic], clinic_path: Optional[Path]) -> SetLibrar
     if os.environ.get("KETAPREP_SETS"):
         dirs.append(Path(os.environ["KETAPREP_SETS"]))
     dirs.append(builtin_dir())
-    return SetLibrary(dirs)
+    return SetLibrary(dirs, checked=checked, warn=_warn if checked else None)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
 
 
 def _clinic_path(path: Optional[Path]) -> Optional[Path]:
@@ -310,7 +319,7 @@ def render(
     profile = _load_clinic(clinic_path)
     zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
     check_zone(zone, "--tz", usage=True)
-    library = _library(profile, clinic_path)
+    library = _library(profile, clinic_path, checked=True)
     # an empty --set "$SET" is an error, never silently the default protocol
     loaded = _load_set(library, set_, profile, clinic_path)
     now = _now()
@@ -338,6 +347,7 @@ def render(
     data = write(FORMAT_NAMES[format_], [sheet], options)
     _emit(data, output, binary=format_ == OutputFormat.pdf)
     _warn_passed_cutoffs(sheet, now, clock_value or (profile.clock if profile else None))
+    _note_no_profile(profile)
 
 
 def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic], clinic_path: Optional[Path]) -> LoadedSet:
@@ -379,7 +389,7 @@ def sets(clinic: ClinicOption = None) -> None:
     from ketaprep.describe import sets_table
 
     clinic_path = _clinic_path(clinic)
-    profile = _load_clinic(clinic_path, quiet=True)
+    profile = _load_clinic(clinic_path)
     typer.echo(sets_table(_library(profile, clinic_path)), nl=False)
 
 
@@ -396,7 +406,7 @@ def show(
     from ketaprep.describe import describe
 
     clinic_path = _clinic_path(clinic)
-    profile = _load_clinic(clinic_path, quiet=True)
+    profile = _load_clinic(clinic_path)
     typer.echo(describe(_library(profile, clinic_path).load(set_id)), nl=False)
 
 
@@ -430,7 +440,7 @@ def check(
 
     clinic_path = _clinic_path(clinic)
     try:
-        profile = _load_clinic(clinic_path, quiet=True)
+        profile = _load_clinic(clinic_path)
     except KetaprepError:
         profile = None  # `check` reports what is wrong with the profile itself
     targets = list(paths or [])
@@ -566,7 +576,7 @@ def batch(
             templates_dir=_templates_dir(profile, clinic_path),
             alarm_minutes=profile.alarm_minutes if profile else 30,
         ),
-        library=_library(profile, clinic_path),
+        library=_library(profile, clinic_path, checked=True),
         clinic=profile,
         zone=zone,
         default_set=set_ or (profile.default_set if profile else "iv-pain-4h"),
@@ -590,6 +600,7 @@ def batch(
             typer.echo("stopped before anything was written.", err=True)
             raise typer.Exit(128 + exc.signum) from None
     batching.print_summary(outcome, sys.stdout.isatty())
+    _note_no_profile(profile)
     if outcome.signum is not None:
         raise typer.Exit(128 + outcome.signum)
     raise typer.Exit(EXIT_FAILED if outcome.failed or outcome.stopped else EXIT_OK)
