@@ -174,15 +174,49 @@ def _check_languages(loaded: LoadedSet, report: Report) -> None:
                     report.add("warning", f"{where_}: {message}", line)
 
 
+SAMPLE_DAY = (2026, 11, 24)
+"""The sample appointment grades are taken on: a Tuesday at 9:00 (or the set's earliest hour)."""
+
+
+def printed_sections(loaded: LoadedSet) -> dict[str, dict[str, list[str]]]:
+    """language -> section -> its items as they print on a sample 9:00 sheet (times in place).
+
+    A placeholder graded as a bare word would hide what the patient reads: "jusqu’au jeudi
+    26 novembre à 17 h" is six words, not one. Where no sample sheet can be made (the set has
+    other errors), the written text is graded instead.
+    """
+    import datetime as dt
+
+    from ketaprep.sheet import make_sheet
+    from ketaprep.timeline import Appointment
+
+    model = loaded.model
+    start = dt.time(9, 0)
+    if model.hours is not None and not model.hours.earliest.time <= start <= model.hours.latest.time:
+        start = model.hours.earliest.time
+    length = None if model.treatment.duration else (model.treatment.max_duration or model.treatment.min_duration)
+    appointment = Appointment(dt.date(*SAMPLE_DAY), start, duration=length.delta if length else None)
+    out: dict[str, dict[str, list[str]]] = {}
+    for lang in model.languages:
+        try:
+            sheet = make_sheet(loaded, appointment, None, lang, None, dt.date(*SAMPLE_DAY))
+        except (KetaprepError, LookupError, ValueError, RuntimeError, StopIteration):
+            continue  # the set's other errors are reported; its written text is graded
+        handout = sheet.handouts[0]
+        out[lang] = {section.key: list(section.items) for section in (*handout.sections, handout.emergency)}
+    return out
+
+
 def _check_grades(loaded: LoadedSet, report: Report) -> None:
     model = loaded.model
+    printed = printed_sections(loaded)
     for name in SECTION_NAMES:
         items = getattr(model.sections, name)
         if not items:
             continue
         report.grades[name] = {}
         for lang in model.languages:
-            texts = [item.get(lang, "") for item in items]
+            texts = printed.get(lang, {}).get(name) or [item.get(lang, "") for item in items]
             value = readability.grade(texts, lang)
             report.grades[name][lang] = None if value is None else round(value, 1)
             if value is None or value <= readability.WARN_ABOVE:

@@ -266,7 +266,9 @@ def render(
         typer.Option(
             "--start",
             metavar="TIME",
-            help="Treatment start time: 9:00, 09:00, 9am, 9:30 pm or 21:30.",
+            help="When the treatment starts (the infusion; for im-depression, the injection, not the "
+            "start of the 2-hour visit): 9:00, 09:00, 9am, 9:30 pm or 21:30. The sheet works out "
+            "the arrival time.",
             callback=_parse_start,
             show_default=False,
         ),

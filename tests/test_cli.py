@@ -468,7 +468,8 @@ def test_json_output_follows_the_contract(cli: Any) -> None:
     assert data["patient"] == "Ada Test" and data["lang"] == "en" and data["timezone"] == "America/Toronto"
     assert set(data["set"]) == {"id", "version", "sha256"} and len(data["set"]["sha256"]) == 64
     meal = next(e for e in data["events"] if e["key"] == "last_meal")
-    assert meal == {"key": "last_meal", "at": "2026-11-24T01:00:00-05:00", "label": "Stop eating solid food"}
+    assert meal == {"key": "last_meal", "at": "2026-11-24T01:00:00-05:00",
+                    "label": "Stop eating (this includes milk, gum and candy)"}
 
 
 def test_tz_moves_the_times_to_that_zone(cli: Any) -> None:

@@ -94,7 +94,7 @@ def test_a_one_hour_fast_is_printed_with_its_warning_on_stderr(cli: Any, tmp_pat
     path = bilingual_set(tmp_path, fasting={"solids": "1h", "clear_liquids": "1h"})
     result = cli("render", "--start", "09:00", *DAY, "--set", str(path), "--format", "text")
     assert result.code == 0, result.err
-    assert "- Stop eating solid food: 8:00 a.m." in result.out
+    assert "- Stop eating (this includes milk, gum and candy): 8:00 a.m." in result.out
     assert "warning" not in result.out
     assert notes(result.err) == [
         f"warning: {path}, line 16: fasting.clear_liquids: shorter than 2h, below the anaesthesia fasting guidance; "
