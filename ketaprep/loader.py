@@ -303,6 +303,8 @@ def clinic_problems(path: Path) -> tuple[Clinic | None, list[str]]:
         clinic.lang = "+".join(parse_lang(clinic.lang))
     except ValueError as exc:
         found.append(f"{where(lines, ('lang',), name)}: lang: {exc}")
+    if clinic.hours and clinic.hours.earliest.time > clinic.hours.latest.time:
+        found.append(f"{where(lines, ('hours',), name)}: hours: earliest is after latest")
     for key, value in (("sets_dir", clinic.sets_dir), ("templates_dir", clinic.templates_dir)):
         if value is not None and not (path.parent / value).is_dir():
             found.append(f'{where(lines, (key,), name)}: {key}: "{value}" is not a folder '
