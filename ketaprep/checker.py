@@ -357,7 +357,8 @@ def check_clinic(path: Path) -> list[Report]:
         return found[1] if found else None
 
     if not (clinic.phone or "").strip():
-        report.add("warning", "phone: missing; every handout should give the clinic's phone number", line("name"))
+        report.add("warning", "phone: missing; every handout should give the clinic's phone number",
+                   line("phone") or line("name"))
     for lang in clinic.lang.split("+"):
         if lang and not has_catalog(lang) and not any(m.startswith(f"{path}, line {line('lang')}:") for m in found):
             report.add("error", f'lang: no catalog for "{lang}"', line("lang"))

@@ -456,6 +456,45 @@ def check(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command(
+    help="""Make your clinic's own folder: a clinic profile and copies of the sets to review.
+
+\b
+Example:
+  ketaprep init my-clinic --name "Lakeshore Clinic" --phone 416-555-0199
+\b
+Writes my-clinic/clinic.yaml (every setting, each explained in one line) and
+my-clinic/sets/ (a copy of every built-in set, each saying which version it
+came from). Your medical staff review the copies; ketaprep then uses them:
+  ketaprep check --clinic my-clinic/clinic.yaml
+  ketaprep render --start 09:00 --clinic my-clinic/clinic.yaml
+Never overwrites a file: if any is already there, nothing is written.
+""",
+    no_args_is_help=True,
+)
+def init(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The folder to make (it may exist, empty).",
+                                           show_default=False)],
+    name: Annotated[str, typer.Option(metavar="NAME", help="The clinic's name, as printed on every sheet.")] = "My Clinic",
+    phone: Annotated[
+        Optional[str],
+        typer.Option(metavar="NUMBER", help="The number patients call, e.g. 416-555-0199.", show_default=False),
+    ] = None,
+) -> None:
+    from ketaprep.clinic_folder import make_folder
+
+    made = make_folder(folder, name.strip() or "My Clinic", phone.strip() if phone else None)
+    profile = made.profile
+    typer.echo(f"Made {made.folder}:")
+    typer.echo(f"  {profile}  the clinic profile (every setting, explained)")
+    typer.echo(f"  {made.folder / 'sets'}/  {len(made.sets)} sets copied from the built-in ones")
+    typer.echo("Next:")
+    typer.echo(f"  1. Check the name, phone and address in {profile}.")
+    typer.echo(f"  2. Have your medical staff review every set in {made.folder / 'sets'}/.")
+    typer.echo(f"  3. ketaprep check --clinic {profile}")
+    typer.echo(f"  4. ketaprep render --start 09:00 --clinic {profile}")
+
+
 class BatchFormat(str, Enum):
     html = "html"
     pdf = "pdf"
