@@ -487,22 +487,33 @@ def _grade_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def text_report(reports: list[Report]) -> str:
-    """Findings and reading grades per file, then a summary table."""
+def text_report(reports: list[Report], width: int | None = None) -> str:
+    """Findings and reading grades per file, then a summary table.
+
+    `width` (a terminal's columns): each finding wraps at a space, its lines hanging under
+    its text; without it (a pipe, a file), each finding stays on one line for grep.
+    """
+    import textwrap
+
     lines: list[str] = []
     for report in reports:
         status = "FAIL" if report.errors else "ok"
         lines.append(f"{status:4}  {report.file}")
         if report.grades:
             langs = sorted({lang for grades in report.grades.values() for lang in grades}, key=_lang_order)
-            width = max(len("reading grade"), *(len(name) for name in report.grades))
-            lines.append("      " + "reading grade".ljust(width) + "".join(f"  {lang:>5}" for lang in langs))
+            column = max(len("reading grade"), *(len(name) for name in report.grades))
+            lines.append("      " + "reading grade".ljust(column) + "".join(f"  {lang:>5}" for lang in langs))
             for name, grades in report.grades.items():
-                lines.append("      " + name.ljust(width) + "".join(f"  {_grade_text(grades.get(lang)):>5}" for lang in langs))
+                lines.append("      " + name.ljust(column) + "".join(f"  {_grade_text(grades.get(lang)):>5}" for lang in langs))
         for finding in report.findings:
             where_ = f"line {finding.line}: " if finding.line else ""
-            message = finding.message.replace("\n", "\n        ")  # a hint line stays under its message
-            lines.append(f"      {finding.level}: {where_}{message}")
+            for number, part in enumerate(finding.message.split("\n")):  # a hint line stays under its message
+                text = f"      {finding.level}: {where_}{part}" if number == 0 else f"        {part.strip()}"
+                if width is None:
+                    lines.append(text)
+                else:
+                    lines.extend(textwrap.wrap(text, width, subsequent_indent="        ", break_long_words=False,
+                                               break_on_hyphens=False))
     lines.append("")
     lines.extend(summary_table(reports))
     errors = sum(r.errors for r in reports)
@@ -515,19 +526,36 @@ def _lang_order(lang: str) -> tuple[int, str]:
     return (0 if lang == SOURCE_LANGUAGE else 1, lang)
 
 
+def shown_path(file: str) -> str:
+    """A file as the summary names it, short enough for 80 columns: relative to the current
+    folder when it is inside it; a built-in set by its name."""
+    import os
+
+    from ketaprep.loader import builtin_dir
+
+    path = Path(file)
+    try:
+        if path.resolve().parent == builtin_dir().resolve():
+            return f"{path.name} (built-in)"
+        relative = os.path.relpath(path.resolve(), Path.cwd().resolve())
+    except (OSError, ValueError):
+        return file
+    return relative if not relative.startswith("..") else file
+
+
 def summary_table(reports: list[Report]) -> list[str]:
-    rows = [("FILE", "KIND", "RESULT", "ERRORS", "WARNINGS", "HIGHEST GRADE")]
+    """One line a file: result, counts, highest grade, then the file (last, so nothing wraps after it)."""
+    rows = [("RESULT", "ERRORS", "WARN", "HIGHEST GRADE", "FILE")]
     for report in reports:
         graded = [(value, f"{name} {lang}") for name, grades in report.grades.items() for lang, value in grades.items()]
         highest = max(((value, where_) for value, where_ in graded if value is not None), default=None)
         rows.append(
             (
-                report.file,
-                report.kind,
                 "FAIL" if report.errors else "warn" if report.warnings else "ok",
                 str(report.errors),
                 str(report.warnings),
-                f"{highest[0]:.1f} ({highest[1]})" if highest else "-",
+                f"{highest[0]:.1f} {highest[1]}" if highest else "-",
+                shown_path(report.file) if report.kind != "clinic" else shown_path(report.file) + " (clinic)",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -551,9 +579,10 @@ def json_report(reports: list[Report]) -> str:
 
 
 def run_check(
-    paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None
+    paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None,
+    width: int | None = None,
 ) -> tuple[str, bool]:
     """The report (for people or for CI) and whether everything passed (no errors)."""
     reports = check_all(paths, library, include_library)
-    text = json_report(reports) if fmt == "json" else text_report(reports)
+    text = json_report(reports) if fmt == "json" else text_report(reports, width)
     return text, all(report.errors == 0 for report in reports)

@@ -382,7 +382,8 @@ def _templates_dir(profile: Optional[Clinic], clinic_path: Optional[Path]) -> Op
     return None
 
 
-@app.command(help="""List the instruction sets ketaprep can see (built-in and your clinic's).
+@app.command(short_help="List the instruction sets (built-in and your clinic's).",
+             help="""List the instruction sets ketaprep can see (built-in and your clinic's).
 
 \b
 Example:
@@ -396,7 +397,8 @@ def sets(clinic: ClinicOption = None) -> None:
     typer.echo(sets_table(_library(profile, clinic_path)), nl=False)
 
 
-@app.command(help="""Print one set's rules in plain words: windows, durations, sections.
+@app.command(short_help="Print one set's rules in plain words.",
+             help="""Print one set's rules in plain words: windows, durations, sections.
 
 \b
 Example:
@@ -413,15 +415,19 @@ def show(
     typer.echo(describe(_library(profile, clinic_path).load(set_id)), nl=False)
 
 
-@app.command(help="""Check instruction sets and clinic profiles before they reach a patient.
+@app.command(short_help="Check sets and clinic profiles before they reach a patient.",
+             help="""Check instruction sets and clinic profiles before they reach a patient.
 
-\b
 Checks: schema and placeholders (with file and line), required safety content,
-every text in every language (no English left in the French), French typography,
-the reading grade of each section (warning above grade 8, error above 10),
-and clinical plausibility (fasting windows, no-driving time, clinic phone).
-With no PATH, checks every set ketaprep can see (and the clinic profile, if given).
-Exit 1 if there is any error; warnings alone exit 0.
+every text in every language (no English left in the French), French
+typography, the reading grade of each section as it prints (warning above
+grade 8, error above 10), and clinical plausibility (fasting windows,
+no-driving time, clinic phone).
+
+With no PATH, checks every set ketaprep can see (and the clinic profile, if
+given). Exit 1 if there is any error; warnings alone exit 0. render and batch
+refuse a set with any error.
+
 \b
 Examples:
   ketaprep check
@@ -450,13 +456,20 @@ def check(
     if not targets and clinic_path is not None:
         targets = [clinic_path, *_templates_dirs(profile, clinic_path)]
     library = _library(profile, clinic_path)
-    text, ok = run_check(targets, library, "json" if format_ == CheckFormat.json else "text", include_library=not paths)
+    width = None
+    if sys.stdout.isatty():  # on a terminal, findings wrap at its width (a pipe keeps one line each, for grep)
+        import shutil
+
+        width = max(60, min(shutil.get_terminal_size((80, 24)).columns, 120))
+    text, ok = run_check(targets, library, "json" if format_ == CheckFormat.json else "text", include_library=not paths,
+                         width=width)
     typer.echo(text, nl=False)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
 
 
 @app.command(
+    short_help="Make your clinic's own folder of settings and sets to review.",
     help="""Make your clinic's own folder: a clinic profile and copies of the sets to review.
 
 \b
@@ -509,6 +522,7 @@ class DateOrderChoice(str, Enum):
 
 
 @app.command(
+    short_help="Write handouts for the day's list, plus one file to print.",
     help="""Write handouts for the day's list: one file per patient, plus one file to print.
 
 \b
@@ -649,6 +663,7 @@ def batch(
 
 
 @app.command(
+    short_help="Open a form in the browser for one patient or the day's list.",
     help="""Open a form in the browser: one patient's handout, or the day's list.
 
 \b
