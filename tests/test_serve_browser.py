@@ -300,7 +300,7 @@ def test_the_days_list_downloads_the_print_file_and_all_files(page: Any, tmp_pat
         names = sorted(archive.namelist())
         manifest = json.loads(archive.read("manifest.json"))
     assert names == ["0900-ada-test.pdf", "1330-bruno-test.pdf", "handouts.pdf", "manifest.json"]
-    assert manifest["summary"] == {"rows": 3, "written": 2, "failed": 1}
+    assert manifest["summary"] == {"rows": 3, "written": 2, "failed": 1, "skipped": 0}
     assert [h["file"] for h in manifest["handouts"]] == ["0900-ada-test.pdf", "1330-bruno-test.pdf"]
 
 
