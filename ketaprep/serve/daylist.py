@@ -212,7 +212,7 @@ class ListDesk:
             rows.append(RowView(failure.number, failure.where, "", "", "", "failed", failure.message))
         for skip in result.skipped:
             rows.append(RowView(skip.number, skip.where, "", "", "", "skipped", skip.reason))
-        checked.notes.extend(note for note in reporter.notes if "not printed, as the list marks them" not in note)
+        checked.notes.extend(reporter.notes)
         rows.sort(key=lambda r: r.number)
         checked.rows = rows
         self._keep(checked)
