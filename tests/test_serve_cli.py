@@ -169,6 +169,6 @@ def test_the_form_reads_every_time_the_command_line_reads(cli: Any) -> None:
 
 
             shown = html.unescape(reply.text.split('srcdoc="', 1)[1].split('"></iframe>', 1)[0])
-            assert "Treatment starts: <strong>1:30\u00a0p.m.</strong>" in shown, typed
+            assert "Arrive at 1:00\u00a0p.m. Your infusion starts at 1:30\u00a0p.m." in shown, typed
     finally:
         server.stop()
