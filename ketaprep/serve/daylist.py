@@ -211,7 +211,7 @@ class ListDesk:
         for failure in result.failures:
             rows.append(RowView(failure.number, failure.where, "", "", "", "failed", failure.message))
         for skip in result.skipped:
-            rows.append(RowView(skip.number, skip.where, "", "", "", "skipped", f"the appointment is {skip.reason}"))
+            rows.append(RowView(skip.number, skip.where, "", "", "", "skipped", skip.reason))
         checked.notes.extend(reporter.notes)
         rows.sort(key=lambda r: r.number)
         checked.rows = rows
