@@ -130,7 +130,7 @@ def test_a_slot_shorter_than_treatment_and_watch_is_noted_never_a_failure(cli: A
     result = cli("batch", str(DATA / "oscar-report.csv"), "--clinic", str(CLINIC), "-o", str(tmp_path / "o"),
                  "--format", "json")
     assert result.code == 0
-    assert ('note: row 3: the booked slot (1h) is shorter than set "iv-depression-40m"\'s treatment and watch (1h40m); '
+    assert ('note: row 3: the booked slot (1h) is shorter than set "iv-depression-40m"\'s treatment and watch (2h); '
             "the handouts follow the set: check the booking, or the set its appointment type maps to\n") in result.err
     assert 'note: row 7: the booked slot (4h) is shorter than set "iv-pain-4h"\'s treatment and watch (5h)' in result.err
     assert "row 2: the booked slot" not in result.err  # 300 minutes: the 4 h infusion and its hour of watch fit
