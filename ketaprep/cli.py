@@ -723,7 +723,7 @@ def serve(
     settings = Settings(
         host="127.0.0.1" if host == "localhost" else host,
         port=port,
-        library=_library(profile, clinic_path),
+        library=_library(profile, clinic_path, checked=True),  # a set that `check` fails is refused, as by render
         clinic=profile,
         zone=zone,
         templates_dir=_templates_dir(profile, clinic_path),
@@ -731,7 +731,7 @@ def serve(
         allow_network=allow_network,
         printer=getattr(profile, "printer", None),
     )
-    run_server(settings, open_browser=open_)
+    run_server(settings, open_browser=open_, started=lambda: _note_no_profile(profile))
 
 
 def main(argv: Optional[list[str]] = None) -> None:
