@@ -498,7 +498,8 @@ def text_report(reports: list[Report], width: int | None = None) -> str:
     lines: list[str] = []
     for report in reports:
         status = "FAIL" if report.errors else "ok"
-        lines.append(f"{status:4}  {report.file}")
+        # on a terminal, the file as the summary names it (a built-in set's site-packages path is too long)
+        lines.append(f"{status:4}  {report.file if width is None else shown_path(report.file)}")
         if report.grades:
             langs = sorted({lang for grades in report.grades.values() for lang in grades}, key=_lang_order)
             column = max(len("reading grade"), *(len(name) for name in report.grades))
