@@ -133,7 +133,7 @@ class Desk:
         import typer
 
         from ketaprep import cli
-        from ketaprep.parsing import TIME_EXAMPLES, parse_clock_time, parse_date, parse_duration
+        from ketaprep.parsing import TIME_EXAMPLES, parse_clock_time, parse_date, read_duration
         from ketaprep.sheet import generated_date, make_sheet
         from ketaprep.timeline import Appointment
 
@@ -169,7 +169,7 @@ class Desk:
         variable = loaded is not None and loaded.model.treatment.duration is None
         if variable and values["length"].strip():
             if check("length", cli._parse_duration_option, values["length"].strip()) is not None:
-                duration = parse_duration(values["length"].strip())
+                duration = read_duration(values["length"].strip())
         elif variable:
             assert loaded is not None
             treatment = loaded.model.treatment
