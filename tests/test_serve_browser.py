@@ -358,6 +358,8 @@ def test_keyboard_alone_checks_and_prints_the_days_list(page: Any, tmp_path: Pat
     tab_to(page, "Day's list")
     page.keyboard.press("Enter")
     page.wait_for_url("**/list")
+    page.get_by_label("List", exact=True).wait_for()  # the new page is ready for the keyboard
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     tab_to(page, "List")
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")

@@ -65,11 +65,7 @@ def build(settings: Settings) -> Guard:
             status_code=403,
         )
 
-    def printers() -> tuple[list[Any], str | None]:
-        return [], None
-
-    def patient_page(values: dict[str, str], result: Result | None = None, status: int = 200,
-                     **extra: Any) -> HTMLResponse:
+    def patient_page(values: dict[str, str], result: Result | None = None, status: int = 200) -> HTMLResponse:
         handout = None
         csp = None
         warnings: list[str] = []
@@ -82,7 +78,6 @@ def build(settings: Settings) -> Guard:
                 warnings = desk.warnings(sheet)
             else:
                 status = 422
-        queues, printer = printers() if handout else ([], None)
         return page(
             "patient.html.j2",
             status=status,
@@ -97,10 +92,6 @@ def build(settings: Settings) -> Guard:
             handout=handout,
             shown=values,
             warnings=warnings,
-            printers=queues,
-            printer=printer,
-            printed=extra.get("printed"),
-            print_error=extra.get("print_error"),
         )
 
     async def home(request: Request) -> Response:
@@ -160,10 +151,8 @@ def build(settings: Settings) -> Guard:
     def list_page(status: int = 200, **context: Any) -> HTMLResponse:
         values = context.pop("values", {"date": "", "large_print": "", "duplex": "", "paper": "letter"})
         checked = context.pop("checked", None)
-        queues, printer = printers() if checked is not None else ([], None)
         return page("list.html.j2", status=status, page="list", hint=LIST_HINT, values=values,
-                    errors=context.pop("errors", {}), checked=checked, printers=queues, printer=printer,
-                    printed=context.pop("printed", None), print_error=context.pop("print_error", None))
+                    errors=context.pop("errors", {}), checked=checked, print_error=context.pop("print_error", None))
 
     async def day_list(request: Request) -> Response:
         if request.method == "GET":
