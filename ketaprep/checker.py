@@ -345,11 +345,11 @@ def _trial_render(directory: Path, template_name: str) -> str | None:
 
 def check_templates(directory: Path) -> Report:
     """Each template parses, and its fixed wording is translated in every language with a catalog."""
-    from jinja2 import TemplateSyntaxError
+    from jinja2 import TemplateSyntaxError, nodes
     from jinja2.ext import babel_extract
 
     from ketaprep.i18n import available_languages
-    from ketaprep.templates_env import TEMPLATE_DIR, environment
+    from ketaprep.templates_env import TEMPLATE_DIR, FolderLoader, environment
 
     report = Report(str(directory), "templates")
     templates = sorted(directory.glob("*.j2"))
@@ -358,17 +358,28 @@ def check_templates(directory: Path) -> Report:
     for template in templates:
         name = str(template)
         kind = "html" if ".html" in template.name else "typst" if ".typ" in template.name else "text"
-        source = template.read_text(encoding="utf-8")
         try:
-            environment(kind, None).parse(source, name=template.name, filename=name)
+            source, _file, _fresh = FolderLoader(directory).get_source(environment(kind, None), template.name)
+        except KetaprepError as exc:
+            report.add("error", exc.message)
+            continue
+        try:
+            tree = environment(kind, None).parse(source, name=template.name, filename=name)
         except TemplateSyntaxError as exc:
             report.add("error", f"{name}, line {exc.lineno}: template syntax error: {exc.message}")
             continue
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            attr = node.attr if isinstance(node, nodes.Getattr) else str(getattr(getattr(node, "arg", None), "value", ""))
+            if attr.startswith("_"):
+                report.add("error", f"{name}, line {node.lineno}: tries to reach beyond the sandbox ({attr}); "
+                           "templates may use the handout's own fields only")
+                break
         if not (TEMPLATE_DIR / template.name).exists():
             report.add("warning", f"{name}: no built-in template has this name, so nothing uses it")
         options = {"trim_blocks": "true", "lstrip_blocks": "true"}
-        with template.open("rb") as handle:
-            messages = list(babel_extract(handle, ("_", "gettext", "ngettext"), [], options))
+        import io
+
+        messages = list(babel_extract(io.BytesIO(source.encode("utf-8")), ("_", "gettext", "ngettext"), [], options))
         problem = _trial_render(directory, template.name)
         if problem:
             report.add("error", f"{problem}; fix it before printing")
@@ -485,9 +496,19 @@ def json_report(reports: list[Report]) -> str:
 
 
 def run_check(
-    paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None
+    paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None,
+    extra: list[tuple[str, str]] | None = None,
 ) -> tuple[str, bool]:
-    """The report (for people or for CI) and whether everything passed (no errors)."""
+    """The report (for people or for CI) and whether everything passed (no errors).
+
+    `extra`: (file, message) errors found by the caller, e.g. a clinic's default_set that render cannot load.
+    """
     reports = check_all(paths, library, include_library)
+    for file, message in extra or []:
+        report = next((r for r in reports if r.file == file), None)
+        if report is None:
+            report = Report(file, "clinic")
+            reports.insert(0, report)
+        report.add("error", message)
     text = json_report(reports) if fmt == "json" else text_report(reports)
     return text, all(report.errors == 0 for report in reports)

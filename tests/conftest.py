@@ -75,3 +75,15 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{name} is required in CI (.ci/run installs it)")
     pytest.skip(f"{name} is not installed")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The hostile-input tally (tests/hostile_tally.py): inputs tried and every count that must be zero."""
+    import sys
+
+    tally = sys.modules.get("hostile_tally")
+    lines = tally.summary_lines() if tally is not None else []
+    if lines:
+        terminalreporter.section("hostile and broken inputs")
+        for line in lines:
+            terminalreporter.write_line(line)
