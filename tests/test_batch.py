@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_lists import DATA, make_xlsx
+from conftest import DATA, make_xlsx
 
-from ketaprep import batch
 from ketaprep.formats import html_format
 from ketaprep.loader import SetLibrary
 from ketaprep.sheet import Options, make_sheet
@@ -381,28 +380,6 @@ def test_rerun_replaces_the_files_and_notes_files_not_from_this_list(cli: Any, t
 # --- sheets shared between patients at the same time ------------------------------------------
 
 
-@pytest.mark.parametrize("lang", ["en", "fr", "en+fr"])
-def test_a_shared_sheet_is_identical_to_one_made_for_the_patient(lang: str) -> None:
-    library = SetLibrary()
-    request = batch.Request(Path("x.csv"), "html", Options(), library, None, "America/Toronto", "iv-pain-4h", lang,
-                            generated=dt.date(2026, 11, 17))
-    sets = batch._Sets(library)
-    for set_id in sorted(library.files()):
-        loaded = sets.get(set_id)
-        if not all(code in loaded.model.languages for code in lang.split("+")):
-            continue
-        length = None if loaded.model.treatment.duration else dt.timedelta(minutes=90)
-        for patient in ("Ada Test", "Bob Sample"):
-            from ketaprep.timeline import Appointment
-
-            appointment = Appointment(dt.date(2026, 11, 24), dt.time(9, 0), "America/Toronto", patient, length)
-            entry = batch.Entry(2, "row 2", patient, appointment, set_id, lang, dt.datetime.now(dt.UTC))
-            shared = sets.sheet(entry, request)
-            fresh = make_sheet(loaded, appointment, None, lang, None, dt.date(2026, 11, 17))
-            assert shared == fresh, set_id
-            assert shared.handouts[0].patient == patient
-
-
 def test_a_set_whose_text_names_the_patient_gets_each_name_in_its_text(cli: Any, tmp_path: Path) -> None:
     (tmp_path / "named.yaml").write_text(
         "extends: iv-pain-4h\nid: named\nversion: '1'\n"
@@ -511,23 +488,6 @@ def test_on_a_terminal_a_progress_bar_and_a_summary_table(tmp_path: Path) -> Non
     assert "rows read: " not in text
 
 
-@pytest.mark.parametrize("options", [Options(), Options(duplex=True), Options(paper="a4", large_print=True)])
-def test_the_builtin_html_template_is_rendered_once_per_patient(options: Options) -> None:
-    """The print file is spliced from each patient's own rendering (no second rendering) with the built-in template."""
-    from ketaprep.timeline import Appointment
-
-    library = SetLibrary()
-    request = batch.Request(Path("x.csv"), "html", options, library, None, "America/Toronto", "iv-pain-4h", "en",
-                            generated=dt.date(2026, 11, 17))
-    sets = batch._Sets(library)
-    entries = [
-        batch.Entry(n, f"row {n}", name, Appointment(dt.date(2026, 11, 24), start, "America/Toronto", name),
-                    "iv-pain-4h", lang, dt.datetime.now(dt.UTC))
-        for n, name, start, lang in [(2, "Ada Test", dt.time(9), "en"), (3, "Zoé Exemple", dt.time(10), "en+fr")]
-    ]
-    assert batch._splices(entries, lambda entry: sets.sheet(entry, request), options)
-
-
 def test_an_unknown_set_for_the_whole_list_is_one_error_and_nothing_is_written(cli: Any, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = cli("batch", str(DATA / "emr-export.csv"), "-o", str(out), "--set", "iv-nothing")
@@ -535,29 +495,6 @@ def test_an_unknown_set_for_the_whole_list_is_one_error_and_nothing_is_written(c
     assert result.err.splitlines()[-1].startswith('error: unknown set "iv-nothing"; available sets: ')
     assert not row_messages(result.err)
     assert not out.exists()
-
-
-@pytest.mark.parametrize(
-    ("name", "stem"),
-    [
-        ("Zoë O'Brien-Côté", "0930-zoe-o-brien-cote"), ("Ærøskøbing Straße", "0930-aeroskobing-strasse"),
-        ("../../etc/passwd", "0930-etc-passwd"), ("..", "0930-patient"), ("李小龍", "0930-patient"),
-        ("x" * 80, "0930-" + "x" * 40), ("Ada -- Test --", "0930-ada-test"),
-    ],
-)
-def test_slug_is_ascii_lower_case_and_bounded(name: str, stem: str) -> None:
-    from ketaprep.slug import slug
-
-    assert slug(dt.time(9, 30), name) == stem
-    assert slug(dt.time(9, 30), name, dt.date(2026, 11, 24)) == f"2026-11-24-{stem}"
-
-
-def test_unique_names_never_hand_out_a_stem_twice() -> None:
-    from ketaprep.slug import UniqueNames
-
-    names = UniqueNames()
-    claimed = [names.claim(s) for s in ["0900-a", "0900-a", "0900-a-2", "0900-a"]]
-    assert claimed == ["0900-a", "0900-a-2", "0900-a-2-2", "0900-a-3"]
 
 
 # --- patients that must not go missing (audit) -----------------------------------------------
@@ -696,30 +633,3 @@ def test_a_surname_repeated_in_the_set_column_is_hidden_every_time(cli: Any, tmp
     assert result.code == 1
     assert row_messages(result.err)[1] == "row 3: set (text not shown) cannot be used (see above)"
     assert "smith" not in result.err
-
-
-def test_a_stop_that_arrives_while_a_full_disk_is_handled_still_leaves_a_manifest(
-    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ctrl-C pending while the clean-up after a full disk runs: the clean-up finishes, the manifest is written."""
-    import os
-    import signal
-
-    original = batch.Manifest.add
-    calls = [0]
-
-    def add(self: Any, *args: Any) -> None:
-        calls[0] += 1
-        if calls[0] == 2:
-            os.kill(os.getpid(), signal.SIGINT)
-            raise batch.DiskError("disk full (simulated)")
-        original(self, *args)
-
-    monkeypatch.setattr(batch.Manifest, "add", add)
-    path = write_list(tmp_path, [["Ada Test", DAY, "9:00"], ["Bo Test", DAY, "10:00"], ["Cy Test", DAY, "11:00"]])
-    out = tmp_path / "out"
-    result = cli("batch", str(path), "-o", str(out), "--format", "text")
-    assert result.code == 1
-    assert "stopped before anything was written" not in result.err
-    assert "disk full (simulated): 3 handout(s) written, 0 not written" in result.err
-    assert (out / "manifest.json").is_file()

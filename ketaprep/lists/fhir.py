@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ketaprep.errors import KetaprepError, UsageError
-from ketaprep.lists import MAX_ROWS, ListRow
+from ketaprep.lists.row import MAX_ROWS, ListRow
 
 NOT_ROWS = {"cancelled": "cancelled", "entered-in-error": "entered in error", "noshow": "a no-show"}
 FIELDS = {"patient", "date", "start", "set", "lang", "duration"}

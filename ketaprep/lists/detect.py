@@ -1,0 +1,41 @@
+"""What kind of list a file is (CSV, XLSX or FHIR JSON), by its content first and then by its name."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from ketaprep.errors import UsageError
+from ketaprep.lists.row import Kind
+
+MAX_LIST_BYTES = 50 * 1024 * 1024
+
+
+def detect_kind(path: Path) -> Kind:
+    """CSV, XLSX or a FHIR JSON Bundle, by content first and then by name."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder; give the list file (CSV, XLSX or FHIR JSON)") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
+    if size > MAX_LIST_BYTES:
+        raise UsageError(f"{path}: the list is larger than {MAX_LIST_BYTES // (1024 * 1024)} MB; split it by day")
+    if head.startswith(b"PK\x03\x04"):
+        if path.suffix.lower() in (".ods", ".numbers"):
+            raise UsageError(f"{path}: only .xlsx workbooks can be read; save it as .xlsx or .csv")
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UsageError(f"{path}: an old Excel (.xls) file; save it as .xlsx or .csv (UTF-8)")
+    text = head.lstrip(codecs.BOM_UTF8).lstrip()
+    if text.startswith(b"{"):
+        return "fhir"
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UsageError(f"{path}: not a list ketaprep can read; give a CSV, an XLSX workbook or a FHIR JSON Bundle")
+    if path.suffix.lower() in (".pdf", ".docx", ".doc", ".xls", ".ods", ".zip"):
+        raise UsageError(f"{path}: not a list ketaprep can read; give a CSV, an XLSX workbook or a FHIR JSON Bundle")
+    return "csv"
