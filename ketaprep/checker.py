@@ -319,7 +319,7 @@ def _trial_render(directory: Path, template_name: str) -> str | None:
     from ketaprep.loader import SetLibrary
     from ketaprep.models import Clinic
     from ketaprep.sheet import Options, make_sheet, write
-    from ketaprep.templates_env import environment, in_template, template_error_message
+    from ketaprep.templates_env import TemplateFailure, environment, in_template, template_error_message
     from ketaprep.timeline import Appointment
 
     fmt = _TRIAL_FORMATS.get(template_name)
@@ -334,6 +334,8 @@ def _trial_render(directory: Path, template_name: str) -> str | None:
         sheet = make_sheet(loaded, appointment, clinic, lang, None, dt.date(2026, 11, 24))
         try:
             write(fmt, [sheet], Options(templates_dir=directory))  # type: ignore[arg-type]
+        except TemplateFailure as exc:
+            return f"{exc.detail} (in a sample {lang} handout)"
         except KetaprepError as exc:
             return f"{directory / template_name}: {exc.message} (in a sample {lang} handout)"
         except Exception as exc:  # a Jinja error, or a TypeError from `{{ h.set_id - 1 }}`: all the template's

@@ -277,6 +277,24 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
     return found
 
 
+class TemplateFailure(KetaprepError):
+    """A template failed for this sheet: its file and line, never a value (exit 1; in a batch, that row's)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"template {detail}\n  run: ketaprep check on the clinic's templates folder")
+        self.detail = detail
+
+
+def template_failure(exc: BaseException) -> TemplateFailure:
+    return TemplateFailure(template_error_message(exc))
+
+
+def is_template_error(exc: BaseException) -> bool:
+    from jinja2 import TemplateError
+
+    return not isinstance(exc, KetaprepError) and (isinstance(exc, TemplateError) or in_template(exc))
+
+
 def in_template(exc: BaseException) -> bool:
     """Did this exception happen while a template was rendering?"""
     return isinstance(exc, TemplateLimit) or _template_frame(exc) is not None

@@ -32,7 +32,9 @@ def _code_text(code: str) -> str:
 
 def read_fhir(path: Path, appointment_types: dict[str, str], zone: str) -> tuple[set[str], Iterator[ListRow]]:
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        from ketaprep.lists.guard import load_json
+
+        data = load_json(path, path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise UsageError(f"{path}: a FHIR file must be UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
@@ -96,6 +98,9 @@ def _rows(
             continue  # included Patients, OperationOutcomes: not appointments
         where = f"entry {index}"
         status = resource.get("status")
+        if not isinstance(status, (str, type(None))):  # `"status": ["booked"]`: this entry's problem only
+            yield ListRow(index, {}, where=where, problem="status is not a FHIR code (e.g. \"booked\")")
+            continue
         if status in NOT_ROWS:
             yield ListRow(index, {}, where=where, skip=f"the appointment is {NOT_ROWS[status]}")
             continue
@@ -110,6 +115,8 @@ def _rows(
             values["booked"] = _booked(resource)
         except ValueError as exc:
             problem = str(exc)
+        except (TypeError, AttributeError, KeyError, OverflowError, RecursionError):  # a field of the wrong JSON type
+            problem = "a field has the wrong JSON type (a list, text or number where FHIR puts another); fix the export"
         yield ListRow(index, values, where=where, problem=problem)
 
 
@@ -153,7 +160,10 @@ def _human_name(patient: dict[str, Any]) -> str | None:
     for name in names:
         if isinstance(name.get("text"), str) and name["text"].strip():
             return str(name["text"])
-        given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
+        given_names = name.get("given") or []
+        if isinstance(given_names, str):  # `"given": "Zoé"`: one name, never spelled out letter by letter
+            given_names = [given_names]
+        given = " ".join(g for g in given_names if isinstance(g, str))
         family = name.get("family") if isinstance(name.get("family"), str) else ""
         full = f"{given} {family}".strip()
         if full:
@@ -208,6 +218,8 @@ def _booked(resource: dict[str, Any]) -> dt.timedelta | None:
     """The booked length (minutesDuration, else end - start): used only for sets whose length varies."""
     minutes = resource.get("minutesDuration")
     if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+        if minutes > 7 * 24 * 60:
+            raise ValueError("minutesDuration is longer than a week; check the export")
         return dt.timedelta(minutes=minutes)
     start, end = resource.get("start"), resource.get("end")
     if isinstance(start, str) and isinstance(end, str):
