@@ -37,6 +37,7 @@ Examples:
   ketaprep sets
   ketaprep show iv-pain-4h
   ketaprep check
+  ketaprep serve
 
 \b
 Times can be written 9:00, 09:00, 9am, 9:30 pm or 21:30.
@@ -131,12 +132,12 @@ def _parse_patient(value: str) -> str:
 
 def _parse_lang_option(value: Optional[str]) -> Optional[str]:
     """`en`, `fr`, `en+fr`, or any language with a translation catalog (ketaprep/locale/<lang>)."""
-    from ketaprep.i18n import parse_lang
+    from ketaprep.parsing import parse_language
 
     if value is None:
         return None
     try:
-        return "+".join(parse_lang(value))
+        return parse_language(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -147,9 +148,9 @@ class CheckFormat(str, Enum):
 
 
 def _parse_duration_option(value: Optional[str]) -> Optional[str]:
-    from ketaprep.parsing import DURATION_EXAMPLES, parse_duration
+    from ketaprep.parsing import DURATION_EXAMPLES, read_duration
 
-    if value is not None and parse_duration(value) is None:
+    if value is not None and read_duration(value) is None:
         raise typer.BadParameter(f'"{_shown(value)}" is not a duration (examples: {DURATION_EXAMPLES})')
     return value
 
@@ -314,7 +315,7 @@ def render(
                      callback=_parse_duration_option, show_default=False),
     ] = None,
 ) -> None:
-    from ketaprep.parsing import parse_clock_time, parse_date, parse_duration
+    from ketaprep.parsing import parse_clock_time, parse_date, read_duration
     from ketaprep.sheet import Options, generated_date, make_sheet, write
     from ketaprep.timeline import Appointment
     from ketaprep.zones import check_zone
@@ -330,7 +331,7 @@ def render(
     day = parse_date(date) if date else _today(zone, now)
     start_time = parse_clock_time(start)
     assert day is not None and start_time is not None  # checked by the option callbacks
-    appointment = Appointment(day, start_time, zone, patient.strip(), parse_duration(duration) if duration else None)
+    appointment = Appointment(day, start_time, zone, patient.strip(), read_duration(duration) if duration else None)
     language = lang or (profile.lang if profile else "en")
     clock_value = _clock(clock)
     sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(_today(zone, now)))
@@ -566,7 +567,7 @@ def batch(
 ) -> None:
     from ketaprep import batch as batching
     from ketaprep.lists import parse_column_options
-    from ketaprep.parsing import parse_date, parse_duration
+    from ketaprep.parsing import parse_date, read_duration
     from ketaprep.sheet import Options, generated_date
     from ketaprep.zones import check_zone
 
@@ -598,7 +599,7 @@ def batch(
         default_lang=lang or (profile.lang if profile else "en"),
         output_dir=Path(output_dir) if output_dir is not None else None,
         date=parse_date(date) if date else None,
-        duration=parse_duration(duration) if duration else None,
+        duration=read_duration(duration) if duration else None,
         clock=_clock(clock),
         columns=columns,
         sheet=sheet,
@@ -618,6 +619,67 @@ def batch(
     if outcome.signum is not None:
         raise typer.Exit(128 + outcome.signum)
     raise typer.Exit(EXIT_FAILED if outcome.failed or outcome.stopped else EXIT_OK)
+
+
+@app.command(
+    help="""Open a form in the browser: one patient's handout, or the day's list.
+
+\b
+Examples:
+  ketaprep serve
+  ketaprep serve --open --clinic clinic.yaml
+  ketaprep serve --port 8800
+\b
+Prints the address to open (it holds a secret for this run) and keeps
+running until Ctrl-C. The form is reachable from this computer only;
+nothing typed into it is saved.
+""",
+)
+def serve(
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port on this computer (0: any free port).",
+                                      min=0, max=65535)] = 8765,
+    host: Annotated[str, typer.Option(metavar="ADDRESS",
+                                      help="Address to listen on. Only this computer (127.0.0.1) unless "
+                                      "--allow-network is given too.")] = "127.0.0.1",
+    allow_network: Annotated[bool, typer.Option("--allow-network",
+                                                help="Let other computers reach the form (with a non-loopback "
+                                                "--host). Patients' names then cross the network unencrypted.")
+                             ] = False,
+    open_: Annotated[bool, typer.Option("--open", help="Open the form in the default browser.")] = False,
+    clock: ClockOption = None,
+    tz: TzOption = None,
+    clinic: ClinicOption = None,
+) -> None:
+    from ketaprep.serve.server import serve as run_server
+    from ketaprep.serve.settings import Settings, is_loopback
+    from ketaprep.zones import check_zone
+
+    if not host.strip():
+        raise UsageError('--host "": give an address, e.g. 127.0.0.1')
+    if not is_loopback(host) and not allow_network:
+        raise UsageError(
+            f"--host {host} would let other computers reach patients' names; the form is for this computer "
+            "(127.0.0.1). To allow it anyway, add --allow-network"
+        )
+    if allow_network and not is_loopback(host):
+        typer.echo(f"warning: the form listens on {host}: other computers on the network can reach it, "
+                   "and what is typed crosses the network unencrypted", err=True)
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path)
+    zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
+    check_zone(zone, "--tz", usage=True)
+    settings = Settings(
+        host="127.0.0.1" if host == "localhost" else host,
+        port=port,
+        library=_library(profile, clinic_path),
+        clinic=profile,
+        zone=zone,
+        templates_dir=_templates_dir(profile, clinic_path),
+        clock=_clock(clock) or (profile.clock if profile else None),
+        allow_network=allow_network,
+        printer=getattr(profile, "printer", None),
+    )
+    run_server(settings, open_browser=open_)
 
 
 def _safe(message: str) -> str:

@@ -52,6 +52,8 @@ def describe(loaded: LoadedSet) -> str:
         out.append(
             f"Treatments may start from {model.hours.earliest.time:%H:%M} to {model.hours.latest.time:%H:%M}"
         )
+    else:
+        out.append("Start times: the clinic's hours (its profile's hours:); with none, any start but 22:00 to 05:59")
     out.append(f"Arrive: {format_duration(model.arrive_before.delta)} before the treatment starts")
     out.append(f"Monitoring after the treatment: {format_duration(model.monitoring.delta)}")
     fasting = model.fasting

@@ -54,30 +54,42 @@ MAX_ECHO = 40
 """Characters of a user's value repeated in an error message."""
 
 
+def open_bounded(path: Path, limit: int, what: str, error: type[KetaprepError] = KetaprepError,
+                 too_large: str = "is it the right file?") -> int:
+    """A descriptor open on `path`, once the open file is known to be a regular file of at most `limit`
+    bytes (opened without blocking: a FIFO or a device never hangs); else `error` naming the file."""
+    name = shown_path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise MissingFile(f"{name}: no such file") from None
+    except OSError as exc:
+        raise error(f"{name}: cannot be read ({_reason(exc)})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(f"{name}: is a folder; give the {what} file inside it")
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{name}: is not a regular file (a device, FIFO or socket); give a {what} file")
+        if info.st_size > limit:
+            raise error(f"{name}: the {what} is larger than {limit:,} bytes (the limit); {too_large}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read_bounded(path: Path, limit: int, what: str, confine: Path | None = None) -> bytes:
     """The bytes of a regular file of at most `limit` bytes, or a KetaprepError naming the file.
 
     `confine`: the folder the file must stay in; a symbolic link that points outside it is
     refused (a template linked to /etc/passwd). A device, FIFO or socket is refused everywhere.
     """
-    name = shown_path(path)
     if confine is not None:
         check_confined(path, confine, what)
+    fd = open_bounded(path, limit, what)
+    chunks: list[bytes] = []
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise MissingFile(f"{name}: no such file") from None
-    except OSError as exc:
-        raise KetaprepError(f"{name}: cannot be read ({_reason(exc)})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise KetaprepError(f"{name}: is a folder; give the {what} file inside it")
-        if not stat.S_ISREG(info.st_mode):
-            raise KetaprepError(f"{name}: is not a regular file (a device, FIFO or socket); give a {what} file")
-        if info.st_size > limit:
-            raise KetaprepError(f"{name}: the {what} is larger than {limit:,} bytes (the limit); is it the right file?")
-        chunks: list[bytes] = []
         left = limit + 1
         while left > 0:  # a file growing while it is read is still cut at the limit
             chunk = os.read(fd, min(left, 1 << 20))
@@ -86,12 +98,12 @@ def read_bounded(path: Path, limit: int, what: str, confine: Path | None = None)
             chunks.append(chunk)
             left -= len(chunk)
     except OSError as exc:
-        raise KetaprepError(f"{name}: cannot be read ({_reason(exc)})") from None
+        raise KetaprepError(f"{shown_path(path)}: cannot be read ({_reason(exc)})") from None
     finally:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise KetaprepError(f"{name}: the {what} is larger than {limit:,} bytes (the limit); is it the right file?")
+        raise KetaprepError(f"{shown_path(path)}: the {what} is larger than {limit:,} bytes (the limit); is it the right file?")
     return data
 
 

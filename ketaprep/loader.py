@@ -260,4 +260,6 @@ def load_clinic(path: Path) -> Clinic:
         clinic.lang = "+".join(parse_lang(clinic.lang))
     except ValueError as exc:
         raise SetError(f"{where(lines, ('lang',), str(path))}: lang: {exc}") from None
+    if clinic.hours and clinic.hours.earliest.time > clinic.hours.latest.time:
+        raise SetError(f"{where(lines, ('hours',), str(path))}: hours: earliest is after latest")
     return clinic

@@ -110,7 +110,7 @@ class Treatment(_Model):
 
 
 class Hours(_Model):
-    """The earliest and latest treatment start the clinic accepts."""
+    """The earliest and latest treatment start the clinic accepts (in its profile, or a set's own)."""
 
     earliest: ClockTime
     latest: ClockTime
@@ -223,3 +223,5 @@ class Clinic(_Model):
     templates_dir: str | None = None
     alarm_minutes: Annotated[int, msgspec.Meta(ge=0, le=MAX_ALARM_MINUTES)] = 30
     appointment_types: dict[str, str] = msgspec.field(default_factory=dict)
+    hours: Hours | None = None
+    """The clinic's hours: the earliest and latest treatment start, for every set."""

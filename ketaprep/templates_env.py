@@ -150,6 +150,8 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
         values = args[skip:]
         _check_arguments(values[1:], kwargs)
         if values:
+            if name == "format" and isinstance(values[0], str):
+                _check_format(values[0])
             _check_expansion(values[0], name, tuple(values[1:]))
         return _check_value(function(*args, **kwargs))
 

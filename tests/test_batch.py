@@ -185,9 +185,9 @@ BAD_ROWS = [
     "row 9: set (text not shown) is not a set id (lower-case letters, digits and hyphens; see ketaprep sets)",
     'row 10: language "de" is not a language ketaprep has (examples: en, fr, en+fr)',
     "row 11: duration (text not shown) is not a duration (examples: 8h, 30m, 1h30m, 90m)",
-    'row 12: duration 1h30m does not match set "iv-pain-4h"\'s fixed length of 4h; leave it empty for this set',
-    'row 13: start 16:30 is outside set "iv-pain-4h"\'s hours (treatments start from 07:00 to 14:00)',
-    'row 14: start 02:30 is outside set "iv-variable"\'s hours (treatments start from 07:00 to 15:00)',
+    'row 12: duration 20m is outside set "iv-variable"\'s range (40m to 4h)',
+    "row 13: start 23:30 is at night (22:00 to 05:59): did you mean 11:30?",
+    "row 14: start 00:15 is at night (22:00 to 05:59): did you mean 12:15?",
     'row 15: set "iv-variable" needs the treatment length for this appointment: give --duration '
     "(from 40m to 4h, e.g. 90m)",
     "row 16: start (text not shown) is not a time (examples: 9:00, 09:00, 9am, 9:30 pm, 21:30)",
@@ -206,11 +206,14 @@ def test_every_bad_row_kind_is_named_by_number_and_the_good_rows_are_written(cli
     manifest = assert_manifest_matches_files(out)
     assert [i["file"] for i in manifest["handouts"]] == ["0900-good-row.json", "1000-also-good.json"]
     assert [f["row"] for f in manifest["failed"]] == list(range(3, 18))
-    assert [f"row {f['row']}: {f['error']}" for f in manifest["failed"]] == BAD_ROWS
+    assert [f"row {f['row']}: {f['error'].splitlines()[0]}" for f in manifest["failed"]] == BAD_ROWS
+    night = '  a clinic that treats at night states its hours in its profile, e.g. hours: {earliest: "06:00", latest: "23:30"}'
+    assert [f["error"].splitlines()[1] for f in manifest["failed"] if f["row"] in (13, 14)] == [night, night]
 
 
 def test_a_start_that_does_not_exist_because_of_the_clock_change(cli: Any, tmp_path: Path) -> None:
-    (tmp_path / "any-hour.yaml").write_text("extends: iv-variable\nid: any-hour\nversion: '1'\nhours: null\n")
+    (tmp_path / "any-hour.yaml").write_text(
+        "extends: iv-variable\nid: any-hour\nversion: '1'\nhours: {earliest: '00:00', latest: '23:59'}\n")
     path = write_list(tmp_path, [["Ada Test", "2026-03-08", "2:30 am"], ["Bob Test", "2026-03-08", "3:30 am"]])
     result = cli("batch", str(path), "-o", str(tmp_path / "out"), "--set", str(tmp_path / "any-hour.yaml"),
                  "--duration", "1h", "--format", "text")
@@ -432,7 +435,7 @@ def test_200_row_list_with_a_few_bad_rows(cli: Any, tmp_path: Path) -> None:
         17: [DAY, "25:00", "Bad, One", "HC", "Dr"],
         58: ["2026-13-01", "9:00 AM", "Bad, Two", "HC", "Dr"],
         120: [DAY, "9:00 AM", "", "HC", "Dr"],
-        199: [DAY, "3:00 PM", "Bad, Four", "HC", "Dr"],
+        199: [DAY, "11:30 PM", "Bad, Four", "HC", "Dr"],
     }
     out = tmp_path / "out"
     result = cli("batch", str(day_of_200(tmp_path, bad)), "-o", str(out))

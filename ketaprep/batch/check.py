@@ -13,6 +13,7 @@ from ketaprep.batch.request import Entry, Failure, Reporter, Request
 from ketaprep.batch.sets import SetCache
 from ketaprep.batch.signals import checkpoint
 from ketaprep.errors import AppointmentError, KetaprepError, SetError
+from ketaprep.hours import check_start
 from ketaprep.lists import ListRow, read_list
 from ketaprep.lists.values import DATE_EXAMPLES, DateProblem, cell_date, cell_duration, cell_time, clean_name, quoted
 from ketaprep.loader import LoadedSet
@@ -21,20 +22,11 @@ from ketaprep.timeline import Appointment
 
 MAX_NAME_LENGTH = 200
 _SET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-LANG_WORDS = {
-    "english": "en", "anglais": "en", "french": "fr", "francais": "fr", "français": "fr",
-    "bilingual": "en+fr", "bilingue": "en+fr", "en/fr": "en+fr", "en-fr": "en+fr",
-}
-
-
 def _lang(raw: Any, where_from: str) -> str:
-    from ketaprep.i18n import parse_lang
+    from ketaprep.parsing import parse_language
 
-    text = " ".join(str(raw).split()).casefold()
-    text = LANG_WORDS.get(text, text)
-    text = "+".join(part.strip().split("-")[0].split("_")[0] for part in text.split("+"))  # fr-CA -> fr
     try:
-        return "+".join(parse_lang(text))
+        return parse_language(str(raw))
     except ValueError:
         code = str(raw).strip()
         shown = f'"{code}"' if re.fullmatch(r"[a-z]{2,3}([-_+][A-Za-z]{2,3})*", code) else "(text not shown)"
@@ -141,6 +133,7 @@ def check_row(row: ListRow, request: Request, sets: SetCache) -> Entry:
                 f"patient name has {boxes} character(s) the PDF fonts cannot print; "
                 "use --format html for this list, or write the name in Latin letters"
             )
+    check_start(model, request.clinic, start)
     appointment = Appointment(day, start, request.zone, patient, duration)
     timeline = sets.timeline(set_key, appointment)
     return Entry(row.number, row.label, patient, appointment, set_key, lang, timeline["treatment_start"].utc)

@@ -77,14 +77,21 @@ def source(sheets: Iterable[Sheet], options: Options) -> str:
     listed = list(sheets)
     if not listed:
         raise ValueError("a PDF handout needs at least one sheet")
-    template = environment("typst", options.templates_dir).get_template(TEMPLATE)
-    return template.render(
-        first=listed[0],
-        sheets=listed,
-        paper=options.paper,
-        large_print=options.large_print,
-        duplex=options.duplex,
-    )
+    from ketaprep.templates_env import is_template_error, template_failure
+
+    try:
+        template = environment("typst", options.templates_dir).get_template(TEMPLATE)
+        return template.render(
+            first=listed[0],
+            sheets=listed,
+            paper=options.paper,
+            large_print=options.large_print,
+            duplex=options.duplex,
+        )
+    except Exception as exc:  # these sheets' failure, by template and line
+        if is_template_error(exc):
+            raise template_failure(exc) from None
+        raise
 
 
 def creation_time(sheet: Sheet) -> dt.datetime:

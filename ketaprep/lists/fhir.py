@@ -137,7 +137,10 @@ def _start(resource: dict[str, Any], zone: ZoneInfo) -> dt.datetime | None:
 
 def _patient(resource: dict[str, Any], patients: dict[str, dict[str, Any]]) -> tuple[str | None, dict[str, Any] | None]:
     found: list[tuple[str | None, dict[str, Any] | None]] = []
-    for participant in resource.get("participant") or []:
+    participants = resource.get("participant") or []
+    if not isinstance(participants, list):
+        raise TypeError("participant")
+    for participant in participants:
         actor = participant.get("actor") if isinstance(participant, dict) else None
         if not isinstance(actor, dict):
             continue
@@ -187,12 +190,18 @@ def _language(patient: dict[str, Any]) -> str | None:
 
 def _codes(resource: dict[str, Any]) -> list[tuple[str, str]]:
     """(system, code) of the appointment type, then of each service type."""
-    concepts = [resource.get("appointmentType")] + list(resource.get("serviceType") or [])
+    services = resource.get("serviceType") or []
+    if not isinstance(services, list):
+        raise TypeError("serviceType")  # the entry's problem: a field of the wrong JSON type
+    concepts = [resource.get("appointmentType"), *services]
     out: list[tuple[str, str]] = []
     for concept in concepts:
         if not isinstance(concept, dict):
             continue
-        for coding in concept.get("coding") or []:
+        codings = concept.get("coding") or []
+        if not isinstance(codings, list):
+            raise TypeError("coding")
+        for coding in codings:
             if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 out.append((str(coding.get("system") or ""), coding["code"]))
     return out

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from ketaprep.errors import MissingFile, UsageError
+from ketaprep.errors import UsageError
 from ketaprep.limits import (
     MAX_JSON_DEPTH,
     MAX_LIST_BYTES,
@@ -26,7 +25,7 @@ from ketaprep.limits import (
     MAX_SHEET_COLUMNS,
     MAX_SHEET_ROWS,
     MAX_UNCOMPRESSED_BYTES,
-    shown_path,
+    open_bounded,
 )
 
 MAX_MEMBERS = 10_000
@@ -35,24 +34,7 @@ _REF = re.compile(r"^\$?([A-Za-z]{1,16})\$?(\d{1,20})$")
 
 def check_list_file(path: Path) -> None:
     """A regular file of at most MAX_LIST_BYTES (checked on the open file), else a message naming it."""
-    name = shown_path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    except FileNotFoundError:
-        raise MissingFile(f"{name}: no such file") from None
-    except OSError as exc:
-        reason = "the file name is too long" if exc.errno == 36 else (exc.strerror or type(exc).__name__)
-        raise UsageError(f"{name}: cannot be read ({reason})") from None
-    try:
-        info = os.fstat(fd)
-    finally:
-        os.close(fd)
-    if stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{name}: is a folder; give the list file (CSV, XLSX or FHIR JSON)")
-    if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{name}: is not a regular file (a device, FIFO or socket); give the list file")
-    if info.st_size > MAX_LIST_BYTES:
-        raise UsageError(f"{name}: the list is larger than {MAX_LIST_BYTES:,} bytes (the limit); split it by day")
+    os.close(open_bounded(path, MAX_LIST_BYTES, "list", UsageError, too_large="split it by day"))
 
 
 def is_zip(path: Path) -> bool:
@@ -106,7 +88,7 @@ def _check_xml(path: Path, book: zipfile.ZipFile, member: str, sheet: bool) -> N
     parser = xml.parsers.expat.ParserCreate()
     where = f"{path} ({member})"
 
-    def doctype(*_args: Any) -> None:
+    def doctype(*_args: Any) -> Any:
         raise UsageError(f"{where}: the workbook's XML declares a DOCTYPE or entities, which ketaprep never reads "
                          "(a workbook saved by a spreadsheet program has none); save it again as .xlsx")
 

@@ -66,24 +66,32 @@ def quoted(value: Any) -> str:
 
 
 def clean_name(raw: Any) -> str:
-    """`Test, Ada` -> `Ada Test`; whitespace collapsed, control characters removed."""
+    """The name as it is printed: given name first (`Test, Ada` -> `Ada Test`, `Smart II, Nancy` ->
+    `Nancy Smart II`), titles and suffixes where they belong, an all-capitals name in ordinary
+    capitalisation (`LÉVESQUE,ÉLODIE` -> `Élodie Lévesque`, `MCDONALD` -> `McDonald`), any other
+    name exactly as written. Whitespace is collapsed and control characters removed.
+
+    The name is read by nameparser (imported here: only a list's names need it)."""
     text = "".join(c if c.isprintable() else " " for c in str(raw))
     text = " ".join(text.split())
-    if "," in text:
-        parts = [p.strip() for p in text.split(",")]
-        last, first, rest = parts[0], parts[1], [p for p in parts[2:] if p]
-        text = " ".join(p for p in (first, last, *rest) if p)
-    return text
+    capitals = any(c.isalpha() for c in text) and not any(c.islower() for c in text)
+    if "," not in text and not capitals:
+        return text
+    from nameparser import HumanName
+
+    name = HumanName(text)
+    if capitals:
+        name.capitalize(force=True)
+    return " ".join(str(name).split()) or text.strip(" ,")
 
 
-_SECONDS = re.compile(r"^(\d{1,2}:\d{2}):00(\s*[ap]\.?\s*m\.?)?$", re.IGNORECASE)
-_FRENCH_TIME = re.compile(r"^(\d{1,2})\s*h\s*(\d{2})?$", re.IGNORECASE)
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2})(?::00(?:\.0+)?)?$")
 
 
 def cell_time(value: Any) -> tuple[dt.time | None, dt.date | None]:
-    """A start cell: `9:00`, `9am`, `9:30 pm`, `21:30`, `9:00:00 AM`, `9 h 30`, an Excel time,
-    or a date and time together (`2026-11-24 09:00`, an Excel date-time). None if it is not one."""
+    """A start cell: any time `parse_clock_time` reads (`9:00`, `9am`, `13:30:00`, `1:30:00 PM`,
+    `13 h 30`, ...), an Excel time, or a date and time together (`2026-11-24 09:00`, an Excel
+    date-time). None if it is not one."""
     if isinstance(value, dt.datetime):
         day = value.date()
         # Excel stores a bare time as a date-time on its epoch day
@@ -99,12 +107,6 @@ def cell_time(value: Any) -> tuple[dt.time | None, dt.date | None]:
     iso = _ISO_DATETIME.match(text)
     if iso:
         return parse_clock_time(iso.group(2)), parse_date(iso.group(1))
-    seconds_match = _SECONDS.match(text)
-    if seconds_match:
-        text = seconds_match.group(1) + (seconds_match.group(2) or "")
-    french = _FRENCH_TIME.match(text)
-    if french:
-        text = f"{french.group(1)}:{french.group(2) or '00'}"
     return parse_clock_time(text), None
 
 
@@ -164,8 +166,9 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
 
 
 def cell_duration(value: Any) -> dt.timedelta | None:
-    """A duration cell: `90m`, `1h30m`, `90` (minutes), `1:30`, or an Excel duration."""
-    from ketaprep.parsing import parse_duration
+    """A duration cell: any length `read_duration` reads (`90m`, `1h30m`, `1 h 30`, `90`), an Excel
+    number of minutes, time or duration."""
+    from ketaprep.parsing import read_duration
 
     if isinstance(value, dt.timedelta):
         return value if value > dt.timedelta(0) else None
@@ -177,12 +180,4 @@ def cell_duration(value: Any) -> dt.timedelta | None:
         return dt.timedelta(minutes=value) if 0 < value <= 24 * 60 and float(value).is_integer() else None
     if not isinstance(value, str):
         return None
-    text = _fold(value).replace(" ", "")
-    text = re.sub(r"(?:minutes|minute|mins|min)$", "m", text)
-    text = re.sub(r"(?:hours|hour|hrs|hr)", "h", text)
-    if text.isdigit():
-        text += "m"
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
-    if match:
-        text = f"{match.group(1)}h{match.group(2)}m"
-    return parse_duration(text)
+    return read_duration(_fold(value))
