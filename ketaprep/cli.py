@@ -658,12 +658,12 @@ def serve(
         raise UsageError('--host "": give an address, e.g. 127.0.0.1')
     if not is_loopback(host) and not allow_network:
         raise UsageError(
-            f"--host {host} would let other computers reach patients' names; the form is for this computer "
-            "(127.0.0.1). To allow it anyway, add --allow-network"
+            f"--host {host} would let other computers reach patients' names;\n"
+            "  the form is for this computer (127.0.0.1); add --allow-network to allow it"
         )
     if allow_network and not is_loopback(host):
-        typer.echo(f"warning: the form listens on {host}: other computers on the network can reach it, "
-                   "and what is typed crosses the network unencrypted", err=True)
+        typer.echo(f"warning: the form listens on {host}: other computers on the network can reach it,\n"
+                   "  and what is typed there crosses the network unencrypted", err=True)
     clinic_path = _clinic_path(clinic)
     profile = _load_clinic(clinic_path)
     zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")

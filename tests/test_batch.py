@@ -40,9 +40,12 @@ def manifest_of(folder: Path) -> dict[str, Any]:
 
 
 def balanced(result: Any) -> tuple[int, int, int]:
+    """(rows read, handouts written, rows failed), once the summary is checked to balance:
+    rows read = written + failed + skipped (+ not written, after a stop)."""
     numbers = summary(result.out)
-    rows, written, failed = (int(numbers[k]) for k in ("rows read", "handouts written", "rows failed"))
-    assert rows == written + failed
+    rows, written, failed, skipped = (int(numbers[k]) for k in ("rows read", "handouts written", "rows failed",
+                                                                "rows skipped"))
+    assert rows == written + failed + skipped + int(numbers.get("not written", 0))
     return rows, written, failed
 
 
@@ -67,7 +70,8 @@ def assert_manifest_matches_files(folder: Path) -> dict[str, Any]:
     on_disk = {p.name for p in folder.iterdir()} - {"manifest.json", "handouts.html", "handouts.pdf"}
     assert on_disk == listed
     summary_ = manifest["summary"]
-    assert summary_["rows"] == summary_["written"] + summary_["failed"] == len(manifest["handouts"]) + len(manifest["failed"])
+    assert summary_["rows"] == summary_["written"] + summary_["failed"] + summary_["skipped"] == (
+        len(manifest["handouts"]) + len(manifest["failed"]) + len(manifest["skipped"]))
     return manifest
 
 
@@ -154,11 +158,11 @@ def test_fhir_bundle_with_clinic_mapping(cli: Any, tmp_path: Path) -> None:
     assert result.code == 1  # entry 4's appointment type has no set
     assert row_messages(result.err) == [
         'entry 4: appointment type "ROUTINE" has no instruction set; map it in the clinic profile, '
-        'e.g. appointment_types: {"ROUTINE": iv-pain-4h}'
+        'appointment_types: {"ROUTINE": SET-ID} with the set its patients get (ketaprep sets lists them)'
     ]
-    assert "note: entry 3 is not printed: the appointment is cancelled" in result.err
+    assert "note: 1 appointment(s) not printed, as the list marks them: entry 3 (cancelled)" in result.err
     assert "Cancelled" not in result.err and "Unmapped" not in result.err
-    assert balanced(result) == (4, 3, 1)  # the cancelled appointment is not a row
+    assert balanced(result) == (5, 3, 1)  # entry 3 is cancelled: read, skipped and counted
     manifest = assert_manifest_matches_files(out)
     assert [(i["entry"], i["file"], i["set"]["id"], i["lang"]) for i in manifest["handouts"]] == [
         (1, "0900-ada-test.json", "iv-pain-4h", "en"),
@@ -182,7 +186,9 @@ BAD_ROWS = [
     "row 7: patient name is empty",
     'row 8: unknown set "iv-nothing"; available sets: esketamine-nasal, im-depression, iv-depression-40m, '
     "iv-pain-4h, iv-variable",
-    "row 9: set (text not shown) is not a set id (lower-case letters, digits and hyphens; see ketaprep sets)",
+    'row 9: type (text not shown) has no instruction set; map it in the clinic profile: appointment_types: '
+    '{"TYPE": SET-ID}, with the set its patients get (esketamine-nasal, im-depression, iv-depression-40m, '
+    "iv-pain-4h, iv-variable)",
     'row 10: language "de" is not a language ketaprep has (examples: en, fr, en+fr)',
     "row 11: duration (text not shown) is not a duration (examples: 8h, 30m, 1h30m, 90m)",
     'row 12: duration 20m is outside set "iv-variable"\'s range (40m to 4h)',
@@ -281,7 +287,7 @@ def test_an_empty_list_writes_nothing_and_says_so(cli: Any, tmp_path: Path) -> N
         (["--column", "when=Time"], 'write it as FIELD="Column name"'),
         (["--format", "terminal"], "Invalid value for '--format'"),
         (["--date", "2026-02-30"], '"2026-02-30" is not a day of the calendar'),
-        (["--sheet", "1"], "--sheet is for .xlsx workbooks only"),
+        (["--sheet", "1"], "--sheet is for workbooks only"),
     ],
 )
 def test_usage_errors_exit_2_and_write_nothing(cli: Any, tmp_path: Path, args: list[str], message: str) -> None:
@@ -297,7 +303,7 @@ def test_an_unreadable_list_type_exits_2(cli: Any, tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
     result = cli("batch", str(path), "-o", str(tmp_path / "out"))
     assert result.code == 2
-    assert result.err.splitlines()[-1] == f"error: {path}: an old Excel (.xls) file; save it as .xlsx or .csv (UTF-8)"
+    assert result.err.splitlines()[-1] == f"error: {path}: not a readable .xls (Excel 97-2003) workbook (CalamineError)"
 
 
 def test_batch_without_arguments_shows_help_with_examples_first(cli: Any) -> None:

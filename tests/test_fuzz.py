@@ -28,6 +28,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
 NAMES = ["Quenby Zaxtor", "Yseult Warbrick", "Oriel Fennimore", "Zoé Quillfeather", "Ngaio Tresilian",
          "Bartholomew Okonkwo-Vance", "Ximena Larkspur"]
 DAY = ("--date", "2026-11-24")
+SUMMARY = r"^(rows read|handouts written|rows failed|rows skipped): (\d+)$"
 
 # --- what every input is checked for --------------------------------------------------------------
 
@@ -53,8 +54,9 @@ def run_and_check(capfd: Any, category: str, root: Path, args: list[str], out_di
         os.chdir(cwd)
     raw_out, raw_err = capfd.readouterr()
     out, err = raw_out.decode("utf-8", "replace"), raw_err.decode("utf-8", "replace")
-    counts = {key: int(value) for key, value in re.findall(r"^(rows read|handouts written|rows failed): (\d+)$", out, re.M)}
-    rows = (counts["rows read"], counts["handouts written"], counts["rows failed"], 0) if len(counts) == 3 else None
+    counts = {key: int(value) for key, value in re.findall(SUMMARY, out, re.M)}
+    rows = ((counts["rows read"], counts["handouts written"], counts["rows failed"], counts["rows skipped"])
+            if len(counts) == 4 else None)
     stopped = "not written:" in out
     observe(category, code, err, names=NAMES, rows=None if stopped else rows)
     new = _files(root) - before

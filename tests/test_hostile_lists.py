@@ -17,11 +17,12 @@ from conftest import make_xlsx
 from hostile_tally import observe
 
 DAY = ("--date", "2026-11-24")
+SUMMARY = r"^(rows read|handouts written|rows failed|rows skipped): (\d+)$"
 NAMES = ["Ada Test", "Bob Sample", "Zoé Exemple", "Zed Bomb"]
 
 
 def summary(out: str) -> dict[str, int]:
-    found = {key: int(value) for key, value in re.findall(r"^(rows read|handouts written|rows failed): (\d+)$", out, re.M)}
+    found = {key: int(value) for key, value in re.findall(SUMMARY, out, re.M)}
     return found
 
 
@@ -33,7 +34,7 @@ def observed(category: str, result: Any, names: list[str] = NAMES, codes: tuple[
     counts = summary(result.out)
     rows = None
     if counts:
-        rows = (counts["rows read"], counts["handouts written"], counts["rows failed"], 0)
+        rows = (counts["rows read"], counts["handouts written"], counts["rows failed"], counts.get("rows skipped", 0))
     observe(category, result.code, result.err, names=names, rows=rows, codes=codes)
     return counts
 
@@ -106,7 +107,7 @@ BOMB = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol
     ("row", "the sheet has a row numbered 2000000000; at most 100,000 rows (the limit)"),
     ("encrypted", "the workbook is encrypted (password-protected); save a copy without a password"),
     ("bzip2", "the workbook uses a compression ketaprep does not read; save it again as .xlsx"),
-    ("damaged", "not a readable workbook (a damaged zip)"),
+    ("damaged", "not a readable .xlsx workbook (a damaged zip)"),
     ("not-a-workbook", "not a workbook (a zip without sheets)"),
 ])
 def test_a_hostile_workbook_is_refused_before_it_is_parsed(tmp_path: Path, cli: Any, case: str, message: str) -> None:
@@ -177,7 +178,7 @@ def test_an_ordinary_workbook_still_reads(tmp_path: Path, cli: Any) -> None:
     result = batch(cli, workbook(tmp_path), tmp_path)
     counts = observed("lists", result)
     assert result.code == 0, result.err
-    assert counts == {"rows read": 2, "handouts written": 2, "rows failed": 0}
+    assert counts == {"rows read": 2, "handouts written": 2, "rows failed": 0, "rows skipped": 0}
 
 
 # --- the file itself --------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ def test_one_bad_fhir_entry_fails_only_its_row(tmp_path: Path, cli: Any, change:
     counts = observed("lists", result)
     assert result.code == 1, result.err
     assert f"entry 2: {message}" in result.err
-    assert counts == {"rows read": 3, "handouts written": 2, "rows failed": 1}
+    assert counts == {"rows read": 3, "handouts written": 2, "rows failed": 1, "rows skipped": 0}
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [h["entry"] for h in manifest["handouts"]] == [1, 3]
     assert manifest["failed"][0]["entry"] == 2 and manifest["complete"] is True
@@ -320,10 +321,10 @@ def test_a_template_that_fails_for_one_patient_fails_only_that_row(tmp_path: Pat
     counts = observed("sets and templates", result)
     assert result.code == 1, result.err
     assert f"row 3: template {tmp_path / 'templates' / name}, line 1: uses \"nosuch\", which is not defined" in result.err
-    assert counts == {"rows read": 3, "handouts written": 2, "rows failed": 1}
+    assert counts == {"rows read": 3, "handouts written": 2, "rows failed": 1, "rows skipped": 0}
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [h["row"] for h in manifest["handouts"]] == [2, 4]
-    assert manifest["summary"] == {"rows": 3, "written": 2, "failed": 1}
+    assert manifest["summary"] == {"rows": 3, "written": 2, "failed": 1, "skipped": 0}
 
 
 def test_an_overflowing_duration_fails_only_its_row(tmp_path: Path, cli: Any) -> None:
@@ -333,7 +334,7 @@ def test_an_overflowing_duration_fails_only_its_row(tmp_path: Path, cli: Any) ->
     result = batch(cli, path, tmp_path, "--set", "iv-variable")
     counts = observed("lists", result)
     assert result.code == 1, result.err
-    assert counts == {"rows read": 3, "handouts written": 1, "rows failed": 2}
+    assert counts == {"rows read": 3, "handouts written": 1, "rows failed": 2, "rows skipped": 0}
     assert "row 3: " in result.err and "row 4: " in result.err
 
 
@@ -358,7 +359,7 @@ def test_a_quoted_note_with_a_line_break_is_still_one_cell(tmp_path: Path, cli: 
     result = batch(cli, path, tmp_path)
     counts = observed("lists", result)
     assert result.code == 0, result.err
-    assert counts == {"rows read": 2, "handouts written": 2, "rows failed": 0}
+    assert counts == {"rows read": 2, "handouts written": 2, "rows failed": 0, "rows skipped": 0}
 
 
 def test_a_utf8_file_with_one_bad_byte_is_refused_naming_its_line(tmp_path: Path, cli: Any) -> None:

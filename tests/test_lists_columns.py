@@ -33,11 +33,11 @@ def test_two_columns_that_could_be_the_start_are_refused(tmp_path: Path) -> None
 
 
 def test_missing_columns_are_named_with_the_headers_found_and_the_fix(tmp_path: Path) -> None:
-    path = write_csv(tmp_path, "Client,Appt Time\nAda Test,9:00\n")
+    path = write_csv(tmp_path, "Who,When\nAda Test,9:00\n")
     with pytest.raises(UsageError) as caught:
         rows_of(path)
     assert caught.value.message == (
-        f'{path}: no column for the patient\'s name and the start time; the header row has "Client", "Appt Time"\n'
+        f'{path}: no column for the patient\'s name and the start time; the header row has "Who", "When"\n'
         '  name the columns with --column patient="..." --column start="...", or call them "Patient" and "Start"'
     )
     assert caught.value.exit_code == 2

@@ -206,6 +206,13 @@ def test_print_without_script_opens_the_sheet_alone(browser: Any, server: Server
     sheet.wait_for_load_state()
     assert NAME in sheet.locator("body").inner_text()
     assert sheet.url.endswith("/print")
+    page.get_by_label("Instruction set", exact=True).select_option("iv-variable")
+    assert not page.get_by_label("Length", exact=True).is_visible()  # no script to show it yet
+    page.get_by_role("button", name="Show handout").click()
+    assert page.locator("#error-length .message").inner_text().startswith("this set's length varies")
+    page.get_by_label("Length", exact=True).fill("90m")  # shown now, beside its message
+    page.get_by_role("button", name="Show handout").click()
+    assert page.locator("#handout-frame").count() == 1
     context.close()
 
 
@@ -293,7 +300,7 @@ def test_the_days_list_downloads_the_print_file_and_all_files(page: Any, tmp_pat
         names = sorted(archive.namelist())
         manifest = json.loads(archive.read("manifest.json"))
     assert names == ["0900-ada-test.pdf", "1330-bruno-test.pdf", "handouts.pdf", "manifest.json"]
-    assert manifest["summary"] == {"rows": 3, "written": 2, "failed": 1}
+    assert manifest["summary"] == {"rows": 3, "written": 2, "failed": 1, "skipped": 0}
     assert [h["file"] for h in manifest["handouts"]] == ["0900-ada-test.pdf", "1330-bruno-test.pdf"]
 
 

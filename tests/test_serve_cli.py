@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import stat
 import subprocess
@@ -71,3 +72,103 @@ def test_the_clinic_profile_gives_the_forms_defaults(tmp_path: Path) -> None:
         server.stop()
     assert "no clinic profile" not in server.output()
     assert os.listdir(tmp_path) == ["clinic.yaml"]
+
+
+def test_a_clinic_template_that_fails_is_named_on_the_page_without_the_patients_name(tmp_path: Path) -> None:
+    from serve_harness import csrf_of, form_body
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "handout.html.j2").write_text("<p>{{ first.nosuch.deeper }}</p>\n", encoding="utf-8")
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text("name: Lakeside Test Clinic\ntemplates_dir: templates\n", encoding="utf-8")
+    server = start_server("--clinic", str(clinic))
+    try:
+        body, headers = form_body({"csrf": csrf_of(server), "patient": "Zelda Quixote", "date": "2027-02-02",
+                                   "start": "9:00", "set": "iv-pain-4h", "lang": "en", "paper": "letter"})
+        reply = request(server, "POST", "/", body=body, headers=headers)
+        assert reply.status == 422
+        assert "template " in reply.text and "handout.html.j2, line 1" in reply.text
+        assert "handout-frame" not in reply.text
+        assert "Zelda" not in reply.text.split('name="patient"')[1].split(">", 1)[1]  # only in the field it was typed in
+    finally:
+        server.stop()
+    assert "Zelda" not in server.output()
+
+
+def test_sigterm_stops_it_cleanly() -> None:
+    import signal
+
+    server = start_server()
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(10) == 0
+    assert "Traceback" not in server.output()
+    assert "".join(server.lines).splitlines()[-1] == "stopped."
+
+
+DATA = Path(__file__).parent / "data" / "batch"
+
+
+def _summary(text: str) -> dict[str, int]:
+    import re
+
+    found = re.search(r"Rows read: (\d+)</strong> = (\d+) to print \+ (\d+) failed \+ (\d+) skipped", text)
+    assert found, "no summary on the page"
+    read, ready, failed, skipped = (int(n) for n in found.groups())
+    assert read == ready + failed + skipped  # the summary balances
+    return {"read": read, "written": ready, "failed": failed, "skipped": skipped}
+
+
+def _upload(server: Any, name: str, data: bytes) -> str:
+    from serve_harness import csrf_of, multipart
+
+    body, headers = multipart({"csrf": csrf_of(server, "/list")}, {"list": (name, data)})
+    reply = request(server, "POST", "/list", body=body, headers=headers)
+    assert reply.status == 200, reply.text
+    return reply.text
+
+
+def test_a_fhir_bundle_and_a_workbook_are_checked_as_batch_checks_them(cli: Any, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["Patient", "Date", "Time", "Set"], ["Ada Test", "2027-02-02", "9:00", "iv-pain-4h"],
+                ["Bo Sample", "2027-02-02", "25:00", "iv-pain-4h"]):
+        sheet.append(row)
+    workbook = tmp_path / "today.xlsx"
+    book.save(workbook)
+    clinic = DATA / "clinic.yaml"
+    server = start_server("--clinic", str(clinic))
+    try:
+        for path in (DATA / "bundle.json", workbook):
+            shown = _summary(_upload(server, path.name, path.read_bytes()))
+            result = cli("batch", str(path), "--clinic", str(clinic), "--output-dir", str(tmp_path / path.stem))
+            lines = dict(line.split(": ", 1) for line in result.out.splitlines())
+            assert shown["skipped"] == int(lines.get("rows skipped", "0")), path.name
+            assert shown["read"] == int(lines["rows read"]), path.name
+            assert shown["written"] == int(lines["handouts written"]), path.name
+            assert shown["failed"] == int(lines["rows failed"]), path.name
+    finally:
+        server.stop()
+
+
+def test_the_form_reads_every_time_the_command_line_reads(cli: Any) -> None:
+    from serve_harness import csrf_of, form_body
+
+    server = start_server()
+    try:
+        csrf = csrf_of(server)
+        for typed in ("13:30", "1:30 pm", "13:30:00", "1:30:00 PM", "13 h 30", "13h30"):
+            assert cli("render", "--start", typed, "--date", "2027-02-02", "--format", "text").code == 0, typed
+            body, headers = form_body({"csrf": csrf, "patient": "", "date": "2027-02-02", "start": typed,
+                                       "set": "iv-pain-4h", "lang": "en", "paper": "letter"})
+            reply = request(server, "POST", "/", body=body, headers=headers)
+            assert reply.status == 200, typed
+
+
+            shown = html.unescape(reply.text.split('srcdoc="', 1)[1].split('"></iframe>', 1)[0])
+            assert "Treatment starts: <strong>1:30\u00a0p.m.</strong>" in shown, typed
+    finally:
+        server.stop()

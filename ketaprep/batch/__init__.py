@@ -29,20 +29,34 @@ from __future__ import annotations
 
 from ketaprep.batch.check import check_list
 from ketaprep.batch.report import ConsoleReporter, print_summary, summary_lines
-from ketaprep.batch.request import Entry, Failure, Outcome, QuietReporter, Reporter, Request
+from ketaprep.batch.request import Entry, Failure, Outcome, QuietReporter, Reporter, Request, RowResult, Skipped
 from ketaprep.batch.signals import Stopped, stop_on_signals
 from ketaprep.batch.write import default_output_dir, write_all
 
 __all__ = [
-    "ConsoleReporter", "Entry", "Failure", "Outcome", "QuietReporter", "Reporter", "Request", "Stopped",
-    "print_summary", "run", "stop_on_signals", "summary_lines",
+    "ConsoleReporter", "Entry", "Failure", "Outcome", "QuietReporter", "Reporter", "Request", "RowResult", "Skipped",
+    "Stopped", "print_summary", "run", "run_list", "stop_on_signals", "summary_lines",
 ]
 
 
 def run(request: Request, reporter: Reporter) -> Outcome:
-    """Check every row, then write every good one. Never raises for a bad row."""
+    """Check every row, then write every good one. Never raises for a bad row.
+
+    The Outcome balances: rows = written + failed + skipped (+ not written after a stop);
+    `Outcome.results()` gives each row's file, failure or reason for being skipped. A list
+    that cannot be read at all raises UsageError; a stop raises `Stopped` only before
+    anything was written."""
     checked = check_list(request, reporter)
     if not checked.entries:
         folder = request.output_dir or default_output_dir([], request)
-        return Outcome(checked.rows, 0, checked.failures, folder)
+        return Outcome(checked.rows, 0, checked.failures, folder, skipped=checked.skipped)
     return write_all(checked, request, reporter)
+
+
+def run_list(request: Request) -> tuple[Outcome, QuietReporter]:
+    """`run` without a console, for callers such as the web form: the outcome, and every
+    problem and note the run reported (row messages name rows by number, never a patient).
+    Ctrl-C and SIGTERM are not handled here: a caller in the main thread that wants them
+    wraps the call in `stop_on_signals()`."""
+    reporter = QuietReporter()
+    return run(request, reporter), reporter

@@ -4,18 +4,29 @@ timeline) and nothing is written; bad rows are reported by number, never by name
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ketaprep.batch.request import Entry, Failure, Reporter, Request
+from ketaprep.batch.request import Entry, Failure, Reporter, Request, Skipped
 from ketaprep.batch.sets import SetCache
 from ketaprep.batch.signals import checkpoint
 from ketaprep.errors import AppointmentError, KetaprepError, SetError
 from ketaprep.hours import check_start
 from ketaprep.lists import ListRow, read_list
-from ketaprep.lists.values import DATE_EXAMPLES, DateProblem, cell_date, cell_duration, cell_time, clean_name, quoted
+from ketaprep.lists.values import (
+    DATE_EXAMPLES,
+    DateProblem,
+    cell_date,
+    cell_duration,
+    cell_time,
+    clean_name,
+    quoted,
+    slashed_order,
+    type_text,
+)
 from ketaprep.loader import LoadedSet
 from ketaprep.parsing import DURATION_EXAMPLES, TIME_EXAMPLES, format_duration
 from ketaprep.timeline import Appointment
@@ -76,21 +87,15 @@ def check_row(row: ListRow, request: Request, sets: SetCache) -> Entry:
         raise AppointmentError(f"date {day.isoformat()} is not the --date given ({request.date.isoformat()})")
 
     set_raw = values.get("set")
-    if set_raw is None:
-        set_key = request.default_set
-    else:
-        set_key = str(set_raw).strip().lower()
-        if not _SET_ID.match(set_key):
-            raise AppointmentError(
-                f"set {quoted(set_raw)} is not a set id (lower-case letters, digits and hyphens; see ketaprep sets)"
-            )
+    fhir = row.where.startswith(("entry", "line"))
+    set_key = request.default_set if set_raw is None else _set_key(set_raw, request, sets, fhir)
     loaded = _row_set(sets, set_key)
     model = loaded.model
 
     lang = request.default_lang
     lang_raw = values.get("lang")
     if lang_raw is not None:
-        if row.where.startswith("entry"):  # FHIR: the patient's preferred language is a wish, not an order
+        if fhir:  # FHIR: the patient's preferred language is a wish, not an order
             try:
                 wanted = _lang(lang_raw, "language")
                 if all(code in model.languages for code in wanted.split("+")):
@@ -105,24 +110,30 @@ def check_row(row: ListRow, request: Request, sets: SetCache) -> Entry:
             f'set "{model.id}" has no {"+".join(missing)} text; it is written in: {", ".join(model.languages)}'
         )
 
+    # A list's duration is the booking slot as often as the treatment's length: it sets the
+    # length only for a set whose length varies; for a fixed-length set it never fails a row
+    # (a slot shorter than treatment and watch is noted, see check_list).
     fixed = model.treatment.duration.delta if model.treatment.duration else None
     duration: dt.timedelta | None = None
+    slot: dt.timedelta | None = None
     duration_raw = values.get("duration")
+    booked = values.get("booked") if isinstance(values.get("booked"), dt.timedelta) else None
     if duration_raw is not None:
-        duration = cell_duration(duration_raw)
-        if duration is None:
-            raise AppointmentError(f"duration {quoted(duration_raw)} is not a duration (examples: {DURATION_EXAMPLES})")
+        read = cell_duration(duration_raw)
         if fixed is not None:
-            if duration != fixed:
-                raise AppointmentError(
-                    f"duration {format_duration(duration)} does not match set \"{model.id}\"'s fixed length of "
-                    f"{format_duration(fixed)}; leave it empty for this set"
-                )
-            duration = None
+            slot = read
+        elif read is None:
+            raise AppointmentError(f"duration {quoted(duration_raw)} is not a duration (examples: {DURATION_EXAMPLES})")
+        else:
+            duration = read
     elif fixed is None:
-        booked = values.get("booked")
-        duration = (booked if isinstance(booked, dt.timedelta) else None) or request.duration
+        duration = booked or request.duration
+    else:
+        slot = booked
     treatment_length(model, duration)  # a clear message before anything else about the length
+    short_slot = None
+    if fixed is not None and slot is not None and slot < fixed + model.monitoring.delta:
+        short_slot = (slot, fixed + model.monitoring.delta)
 
     if request.fmt == "pdf":
         from ketaprep.formats.pdf_format import unprintable
@@ -136,7 +147,31 @@ def check_row(row: ListRow, request: Request, sets: SetCache) -> Entry:
     check_start(model, request.clinic, start)
     appointment = Appointment(day, start, request.zone, patient, duration)
     timeline = sets.timeline(set_key, appointment)
-    return Entry(row.number, row.label, patient, appointment, set_key, lang, timeline["treatment_start"].utc)
+    return Entry(row.number, row.label, patient, appointment, set_key, lang, timeline["treatment_start"].utc,
+                 short_slot=short_slot)
+
+
+def _set_key(raw: Any, request: Request, sets: SetCache, fhir: bool) -> str:
+    """The set for a row's set or type cell: the clinic profile's `appointment_types` by the cell's
+    text (any case and spacing), else a set id; an appointment type nothing maps is a bad row."""
+    if fhir:  # the FHIR reader has mapped the codes already
+        return str(raw).strip()
+    text = " ".join(str(raw).split())
+    types = request.clinic.appointment_types if request.clinic else {}
+    if types:
+        folded = {" ".join(k.split()).casefold(): v for k, v in types.items()}
+        mapped = types.get(text) or folded.get(text.casefold())
+        if mapped:
+            return mapped
+    if _SET_ID.match(text) or (_SET_ID.match(text.lower()) and text.lower() in sets.library.files()):
+        return text.lower()
+    ids = ", ".join(sorted(sets.library.files()))
+    shown = type_text(text)
+    key = shown if shown.startswith('"') else '"TYPE"'
+    raise AppointmentError(
+        f"type {shown} has no instruction set; map it in the clinic profile: appointment_types: {{{key}: SET-ID}}, "
+        f"with the set its patients get ({ids})"
+    )
 
 
 def _row_set(sets: SetCache, key: str) -> LoadedSet:
@@ -163,13 +198,14 @@ class Checked:
     failures: list[Failure]
     sets: SetCache
     fhir: bool = False
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def check_list(request: Request, reporter: Reporter) -> Checked:
     """Pass 1: read and check every row; report each bad row; write nothing."""
     from ketaprep.safety import passed_cutoffs
 
-    kind, fields, rows = read_list(
+    kind, fields, stream = read_list(
         request.list_path,
         request.columns,
         request.sheet,
@@ -179,25 +215,35 @@ def check_list(request: Request, reporter: Reporter) -> Checked:
     sets = SetCache(request.library)
     if "set" not in fields or "/" in request.default_set or request.default_set.endswith((".yaml", ".yml")):
         sets.get(request.default_set)  # the set every row uses must load, or nothing is done
+    rows: list[ListRow] = []
+    for row in stream:
+        checkpoint()
+        rows.append(row)
+    row_request, order_note = _date_order(request, rows)
     entries: list[Entry] = []
     failures: list[Failure] = []
+    skipped: list[Skipped] = []
     seen: dict[tuple[str, dt.date, dt.time], str] = {}
-    count = 0
     late: list[str] = []
     over: list[str] = []
+    repaired: dict[str, list[str]] = {}
+    short: dict[tuple[str, dt.timedelta, dt.timedelta], list[str]] = {}
     for row in rows:
         checkpoint()
         if row.skip:
-            reporter.note(f"{row.label} is not printed: {row.skip}")
+            skipped.append(Skipped(row.number, row.label, row.skip.removeprefix("the appointment is ")))
             continue
-        count += 1
         try:
-            entry = check_row(row, request, sets)
+            entry = check_row(row, row_request, sets)
         except KetaprepError as exc:
             failure = Failure(row.number, row.label, exc.message)
             failures.append(failure)
             reporter.problem(str(failure))
             continue
+        if row.note:
+            repaired.setdefault(row.note, []).append(row.label)
+        if entry.short_slot:
+            short.setdefault((entry.set_key, *entry.short_slot), []).append(entry.where)
         key = (entry.patient.casefold(), entry.appointment.date, entry.appointment.start)
         if key in seen:
             reporter.note(f"{entry.where} is a likely duplicate of {seen[key]} (same patient, same time); both are written")
@@ -208,11 +254,50 @@ def check_list(request: Request, reporter: Reporter) -> Checked:
         elif request.now is not None and passed_cutoffs(sets.timeline(entry.set_key, entry.appointment), request.now):
             late.append(entry.where)
         entries.append(entry)
+    if skipped:
+        reporter.note(f"{len(skipped)} appointment(s) not printed, as the list marks them: "
+                      + _some([str(s) for s in skipped]))
+    if order_note:
+        reporter.note(order_note)
+    for note, where in repaired.items():
+        reporter.note(f"{_some(where)}: {note}")
+    for (set_key, slot, needed), where in short.items():
+        reporter.note(
+            f"{_some(where)}: the booked slot ({format_duration(slot)}) is shorter than set \"{set_key}\"'s treatment "
+            f"and watch ({format_duration(needed)}); the handouts follow the set: check the booking, or the set "
+            "its appointment type maps to"
+        )
     if over:
         reporter.note(f"the appointment has already started or is over for {_some(over)}; check the list's date")
     if late:
         reporter.note(f"a cut-off time has already passed for {_some(late)}; phone these patients")
-    return Checked(count, entries, failures, sets, kind == "fhir")
+    return Checked(len(rows), entries, failures, sets, kind == "fhir", skipped)
+
+
+def _date_order(request: Request, rows: list[ListRow]) -> tuple[Request, str | None]:
+    """Dates like 03/04/2026 are never guessed: when the list's other dates show the order
+    (11/24/2026 can only be month/day) and none contradicts it, the whole list is read that
+    way, and a note says so; otherwise each such date is a bad row asking for --date-order."""
+    if request.date_order is not None:
+        return request, None
+    orders: dict[str, str] = {}
+    ambiguous: list[str] = []
+    for row in rows:
+        raw = row.values.get("date")
+        if raw is None or row.skip:
+            continue
+        order = slashed_order(raw)
+        if order == "ambiguous":
+            ambiguous.append(row.label)
+        elif order is not None:
+            orders.setdefault(order, str(raw))
+    if not ambiguous or len(orders) != 1:
+        return request, None
+    (order, example), = orders.items()
+    words = "month/day" if order == "mdy" else "day/month"
+    note = (f"{_some(ambiguous)}: dates like 03/04/2026 are read as {words}, as the list's other dates show "
+            f"(e.g. {quoted(example)}); give --date-order to say otherwise")
+    return dataclasses.replace(request, date_order=order), note  # type: ignore[arg-type]
 
 
 def _some(rows: list[str]) -> str:

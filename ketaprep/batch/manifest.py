@@ -58,7 +58,9 @@ class Manifest:
         tail = {
             "combined": outcome.combined.name if outcome.combined else None,
             "complete": outcome.stopped is None,
-            "summary": {"rows": outcome.rows, "written": outcome.written, "failed": outcome.failed},
+            "skipped": [{self.key: skip.number, "reason": skip.reason} for skip in outcome.skipped],
+            "summary": {"rows": outcome.rows, "written": outcome.written, "failed": outcome.failed,
+                        "skipped": len(outcome.skipped)},
         }
         body = json.dumps(tail, ensure_ascii=False, indent=2)[1:]
         text = ("\n  ]" if self.count else "]") + ',\n  "failed": [' + (f"\n    {failed}\n  ]" if failed else "]")

@@ -13,9 +13,10 @@ def summary_lines(outcome: Outcome) -> list[tuple[str, str]]:
         ("rows read", str(outcome.rows)),
         ("handouts written", str(outcome.written)),
         ("rows failed", str(outcome.failed)),
+        ("rows skipped", str(len(outcome.skipped))),
     ]
     if outcome.stopped:
-        lines.append(("not written", str(outcome.planned - outcome.written - _late_failures(outcome))))
+        lines.append(("not written", str(outcome.not_written)))
     if outcome.written or outcome.output_dir.is_dir():
         lines.append(("output folder", str(outcome.output_dir)))
     else:
@@ -23,10 +24,6 @@ def summary_lines(outcome: Outcome) -> list[tuple[str, str]]:
     if outcome.combined:
         lines.append(("print this file", str(outcome.combined)))
     return lines
-
-
-def _late_failures(outcome: Outcome) -> int:
-    return outcome.failed - (outcome.rows - outcome.planned)
 
 
 class ConsoleReporter:
@@ -93,7 +90,7 @@ def print_summary(outcome: Outcome, terminal: bool) -> None:
         sys.stderr.write("note: the list has no appointment rows\n")
     if outcome.stopped:
         written = outcome.written
-        not_written = outcome.planned - written - _late_failures(outcome)
+        not_written = outcome.not_written
         combined = "the print file was not written" if outcome.combined is None else ""
         sys.stderr.write(
             f"{outcome.stopped}: {written} handout(s) written, {not_written} not written"

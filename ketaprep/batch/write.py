@@ -47,7 +47,8 @@ def write_all(checked: Checked, request: Request, reporter: Reporter) -> Outcome
     entries = checked.entries
     assign_names(entries)
     folder = Folder(request.output_dir or default_output_dir(entries, request))
-    outcome = Outcome(checked.rows, 0, list(checked.failures), folder.path, planned=len(entries))
+    outcome = Outcome(checked.rows, 0, list(checked.failures), folder.path, planned=len(entries),
+                      skipped=list(checked.skipped), pending=[(e.number, e.where) for e in entries])
     folder.prepare()
     sets = checked.sets
 
@@ -61,6 +62,7 @@ def write_all(checked: Checked, request: Request, reporter: Reporter) -> Outcome
     def wrote(entry: Entry, name: str, data: bytes, sheet: Sheet) -> None:
         outcome.written += 1  # the file is complete under its name, whatever happens to the manifest
         outcome.files.append(name)
+        outcome.handouts.append((entry.number, entry.where, name))
         reporter.advance()
         manifest.add(entry, name, data, sheet)
 

@@ -13,8 +13,7 @@ from ketaprep.errors import UsageError
 from ketaprep.lists.columns import parse_column_options
 from ketaprep.lists.csvfile import read_csv
 from ketaprep.lists.detect import detect_kind
-from ketaprep.lists.row import FIELDS, MAX_ROWS, DateOrder, Field, Kind, ListRow
-from ketaprep.lists.spreadsheet import read_xlsx
+from ketaprep.lists.row import FIELDS, MAX_ROWS, WORKBOOKS, DateOrder, Field, Kind, ListRow
 
 __all__ = ["FIELDS", "MAX_ROWS", "DateOrder", "Field", "Kind", "ListRow", "parse_column_options", "read_list"]
 
@@ -32,13 +31,18 @@ def read_list(
     check_list_file(path)  # before any reader: a FIFO, a device or an oversized file is refused
     kind = detect_kind(path)
     if is_zip(path):  # a workbook's zip and XML, whichever reader then opens it
-        check_workbook(path)
-    if sheet is not None and kind != "xlsx":
-        raise UsageError("--sheet is for .xlsx workbooks only")
+        check_workbook(path, kind)
+    if sheet is not None and kind not in WORKBOOKS:
+        raise UsageError("--sheet is for workbooks only (.xlsx, .xls, .ods)")
     if kind == "fhir":
         from ketaprep.lists.fhir import read_fhir
 
         fields, rows = read_fhir(path, appointment_types or {}, zone)
         return kind, fields, rows
-    columns, stream = read_csv(path, mapping) if kind == "csv" else read_xlsx(path, mapping, sheet)
+    if kind == "csv":
+        columns, stream = read_csv(path, mapping)
+    else:
+        from ketaprep.lists.spreadsheet import read_workbook
+
+        columns, stream = read_workbook(path, mapping, sheet, kind)
     return kind, set(columns.index), stream

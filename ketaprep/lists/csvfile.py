@@ -1,4 +1,11 @@
-"""A day list exported as CSV: the encoding and delimiter as Excel and EMRs write them."""
+"""A day list exported as CSV: the encoding, delimiter and quoting as Excel and EMRs write them.
+
+- Excel and its re-saves: UTF-8 (with or without a BOM), UTF-16, or Windows-1252 with CRLF;
+  `,`, `;` (French-Canadian Excel), tab or `|`; a quote inside a field doubled (RFC 4180).
+- OSCAR's Report by Template: a quote inside a field written `\\"` and a backslash `\\\\`.
+- OpenEMR's appointments report: an empty cell is left out, so the cells after it shift left
+  and the row ends with an extra empty cell; the row is put back, with a note.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from typing import IO, Any
 from ketaprep.errors import UsageError
 from ketaprep.lists.columns import Columns, find_header, rows_after_header
 from ketaprep.lists.row import MAX_CELL, Field, ListRow
+from ketaprep.lists.status import looks_like_a_status
+from ketaprep.lists.values import DateProblem, cell_date, cell_duration, cell_time
 
 
 def csv_encoding(path: Path) -> str:
@@ -107,6 +116,9 @@ def _dialect(sample: str) -> type[csv.Dialect]:
         skipinitialspace = True  # `9:00, "Doe, Jane"`: the quoted cell after ", " stays one cell
 
     Dialect.delimiter = delimiter
+    if backslash_escaped(sample, delimiter):
+        Dialect.doublequote = False
+        Dialect.escapechar = "\\"
     return Dialect
 
 
@@ -122,6 +134,16 @@ def _refuse_a_swallowing_quote(path: Path, line: int, cells: list[str], delimite
                 f"{len(inside)} line(s) after it would be read as one cell and their appointments lost; "
                 "close the quote (or remove it) and run again"
             )
+
+
+def backslash_escaped(sample: str, delimiter: str) -> bool:
+    """Does the file escape a quote as `\\"` (OSCAR) rather than doubling it (RFC 4180)?
+
+    Only a `\\"` that cannot end a field (it is followed by more text, not by the delimiter
+    or the end of the line), or an escaped backslash `\\\\`, says so: a field that merely ends
+    with a backslash (`"C:\\"`) is read as RFC 4180 writes it."""
+    ends = re.escape(delimiter) + "\r\n"
+    return bool(re.search(r'\\"(?=[^' + ends + r"])", sample)) or "\\\\" in sample
 
 
 def read_csv(path: Path, mapping: dict[Field, str | None]) -> tuple[Columns, Iterator[ListRow]]:
@@ -161,6 +183,63 @@ def read_csv(path: Path, mapping: dict[Field, str | None]) -> tuple[Columns, Ite
 
     def rows() -> Iterator[ListRow]:
         with handle:
-            yield from rows_after_header(stream, columns, str(path))
+            yield from rows_after_header(stream, columns, str(path), repair=put_back_a_left_out_cell)
 
     return columns, rows()
+
+
+# --- OpenEMR's left-out empty cell ---------------------------------------------------------------
+
+LEFT_OUT = "a cell was left out (as OpenEMR writes an empty one); the cells after it were read one column to the right"
+
+
+def put_back_a_left_out_cell(cells: list[Any], columns: Columns) -> tuple[list[Any], str | None]:
+    """A row that ends with an empty cell may be one whose empty cell was left out, the cells
+    after it shifted left. Each place the empty cell could have been is tried; the row is put
+    back only when a place makes the cells fit their columns strictly better (a date where the
+    date goes, a time in the start column, a status in the status column), never on a tie."""
+    width = columns.width
+    if width < 2:
+        return cells, None
+    while len(cells) > width and _empty(cells[-1]):
+        cells.pop()
+    if len(cells) != width or not _empty(cells[-1]):
+        return cells, None
+    best, found = _fit(cells, columns), None
+    for place in range(width - 1):
+        candidate = cells[:place] + [""] + cells[place:-1]
+        score = _fit(candidate, columns)
+        if score > best:
+            best, found = score, candidate
+    return (found, LEFT_OUT) if found is not None else (cells, None)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _fit(cells: list[Any], columns: Columns) -> int:
+    """How well the cells fit their columns: +1 for each read cell of the right kind, -1 for a wrong one."""
+    score = 0
+    for name, i in columns.index.items():
+        value = cells[i] if i < len(cells) else None
+        if _empty(value):
+            continue
+        text = str(value)
+        is_time = cell_time(value)[0] is not None
+        try:
+            is_date = cell_date(value, None) is not None
+        except DateProblem:
+            is_date = True
+        if name == "date":
+            score += 1 if is_date else -1
+        elif name == "start":
+            score += 1 if is_time else -1
+        elif name == "duration":
+            score += 1 if cell_duration(value) is not None else -1
+        elif name == "status":
+            score += 1 if looks_like_a_status(value) else 0
+        elif name in ("patient", "first", "set", "lang"):
+            wrong = is_time or is_date or looks_like_a_status(value) or not any(c.isalpha() for c in text)
+            score += -1 if wrong else 1
+    return score

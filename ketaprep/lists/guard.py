@@ -45,12 +45,15 @@ def is_zip(path: Path) -> bool:
 # --- workbooks --------------------------------------------------------------------------------
 
 
-def check_workbook(path: Path) -> None:
-    """The zip and its sheets' XML, checked before openpyxl (or any reader) opens the workbook."""
+def check_workbook(path: Path, kind: str = "xlsx") -> None:
+    """The zip and its sheets' XML, checked before calamine (or any reader) opens the workbook."""
+    from ketaprep.lists.spreadsheet import LABELS
+
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise UsageError(f"{path}: not a readable workbook (a damaged zip); save it again as .xlsx or .csv") from None
+        raise UsageError(f"{path}: not a readable {LABELS.get(kind, kind)} workbook (a damaged zip); "
+                         "save it again as .xlsx or .csv") from None
     with book:
         members = book.infolist()
         if len(members) > MAX_MEMBERS:
@@ -164,8 +167,9 @@ def _check_row(where: str, value: str) -> None:
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def load_json(path: Path, text: str) -> Any:
-    """json.loads with the depth and number size bounded, every failure named with the file and line."""
+def bounded_loads(path: Path, text: str) -> Any:
+    """json.loads with the depth and the size of numbers bounded (a named UsageError); a
+    JSONDecodeError is left to the caller, which names the file and line."""
 
     def number(kind: type) -> Any:
         def parse(value: str) -> Any:
@@ -179,10 +183,16 @@ def load_json(path: Path, text: str) -> Any:
     _check_depth(path, text)
     try:
         return json.loads(text, parse_int=number(int), parse_float=number(float))
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise UsageError(f"{path}: nested more than {MAX_JSON_DEPTH} levels deep (the limit)") from None
+
+
+def load_json(path: Path, text: str) -> Any:
+    """`bounded_loads`, with invalid JSON named by file and line too."""
+    try:
+        return bounded_loads(path, text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
 
 
 def _line_of(text: str, value: str) -> str:

@@ -10,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Field = Literal["patient", "date", "start", "set", "lang", "duration"]
-FIELDS: tuple[Field, ...] = ("patient", "date", "start", "set", "lang", "duration")
+Field = Literal["patient", "first", "date", "start", "set", "lang", "duration", "status"]
+FIELDS: tuple[Field, ...] = ("patient", "first", "date", "start", "set", "lang", "duration", "status")
+"""`first` is a given name in a column of its own (the patient column then holds the family
+name); `set` is a set id or an appointment type the clinic profile maps to one; `status` is
+the appointment's status (a cancelled or no-show row is skipped)."""
 MAX_ROWS = 100_000
 MAX_CELL = 1000
 
-Kind = Literal["csv", "xlsx", "fhir"]
+Kind = Literal["csv", "xlsx", "xls", "ods", "fhir"]
+WORKBOOKS: tuple[Kind, ...] = ("xlsx", "xls", "ods")
 DateOrder = Literal["dmy", "mdy"]
 
 
@@ -24,7 +28,8 @@ class ListRow:
     """One appointment row: its number as the clinic sees it and its raw cell values.
 
     `problem` is set when the reader itself could not make sense of the row; `skip` when
-    it is not an appointment to print (a cancelled one), with the reason.
+    it is not an appointment to print (a cancelled one), with the reason; `note` when the
+    reader repaired the row (an OpenEMR row whose empty cell was left out) and says so.
     """
 
     number: int
@@ -32,6 +37,7 @@ class ListRow:
     where: str = ""
     problem: str | None = None
     skip: str | None = None
+    note: str | None = None
 
     @property
     def label(self) -> str:

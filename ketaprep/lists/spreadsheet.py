@@ -1,4 +1,10 @@
-"""A day list in a spreadsheet workbook (.xlsx), read with openpyxl (imported only when one is read)."""
+"""A day list in a workbook: Excel's .xlsx, legacy .xls (OSCAR's "Export to XLS") and LibreOffice's
+.ods, all read with python-calamine (imported only when a workbook is read: never by `render`).
+
+Cells keep their types: a date cell is a date, a time cell a time, a number a number
+(OSCAR stores numeric-looking cells such as a duration as numbers); `ketaprep.lists.values`
+reads each one. Rows are numbered as the spreadsheet shows them (row 1 is the first row).
+"""
 
 from __future__ import annotations
 
@@ -7,59 +13,58 @@ from pathlib import Path
 from typing import Any
 
 from ketaprep.errors import UsageError
-from ketaprep.lists.columns import Columns, find_header, rows_after_header
-from ketaprep.lists.row import Field, ListRow
+from ketaprep.lists.columns import HEADER_SEARCH, Columns, find_header, rows_after_header
+from ketaprep.lists.row import MAX_ROWS, Field, Kind, ListRow
+
+LABELS: dict[str, str] = {"xlsx": ".xlsx", "xls": ".xls (Excel 97-2003)", "ods": ".ods (LibreOffice)"}
 
 
-def read_xlsx(path: Path, mapping: dict[Field, str | None], sheet: str | None) -> tuple[Columns, Iterator[ListRow]]:
-    import warnings
-    import zipfile
+def read_workbook(
+    path: Path, mapping: dict[Field, str | None], sheet: str | None, kind: Kind = "xlsx"
+) -> tuple[Columns, Iterator[ListRow]]:
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-    import openpyxl  # type: ignore[import-untyped, unused-ignore]
-
+    label = LABELS.get(kind, kind)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise UsageError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+    except Exception as exc:  # calamine's errors for a damaged or password-protected file, or not a workbook at all
+        raise UsageError(f"{path}: not a readable {label} workbook ({type(exc).__name__})") from None
+    if not names:
+        raise UsageError(f"{path}: the workbook has no sheets")
+    if sheet is None:
+        name = names[0]
+    elif sheet in names:
+        name = sheet
+    elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        name = names[int(sheet) - 1]
+    else:
+        listed = ", ".join(f'"{n}"' for n in names)
+        raise UsageError(f'{path}: no sheet "{sheet}"; the workbook has {listed}')
+    kinds = {meta.name: meta.typ for meta in book.sheets_metadata}
+    if kinds.get(name) == SheetTypeEnum.ChartSheet:
+        raise UsageError(f"{path}: the sheet is a chart, not a table")
     try:
-        names = book.sheetnames
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in names:
-            ws = book[sheet]
-        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
-            ws = book.worksheets[int(sheet) - 1]
-        else:
-            listed = ", ".join(f'"{n}"' for n in names)
-            raise UsageError(f'{path}: no sheet "{sheet}"; the workbook has {listed}')
-        if not hasattr(ws, "iter_rows"):
-            raise UsageError(f"{path}: the sheet is a chart, not a table")
-        ws.reset_dimensions()  # some writers record a wrong size; read every row there is
-
-        def records() -> Iterator[tuple[int, list[Any]]]:
-            for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-                yield number, list(cells)
-
-        stream = records()
-        try:
-            columns = find_header(stream, mapping, str(path))
-        except UsageError as exc:
-            if len(names) > 1 and sheet is None:  # the table may be on another sheet
-                listed = ", ".join(f'"{n}"' for n in names)
-                first_line = exc.message.splitlines()[0]
-                raise UsageError(f"{first_line} (on the first sheet)\n  the workbook has {listed}: choose the "
-                                 "sheet with --sheet, or name the columns with --column") from None
-            raise
-    except BaseException:
-        book.close()
+        ws = book.get_sheet_by_name(name)
+        if ws.total_height > MAX_ROWS + HEADER_SEARCH + 1:
+            raise UsageError(f"{path}: more than {MAX_ROWS} rows; split the list by day")
+        table: list[list[Any]] = ws.to_python(skip_empty_area=False)  # from A1, so row numbers are the sheet's
+    except UsageError:
         raise
+    except Exception as exc:
+        raise UsageError(f"{path}: the sheet cannot be read ({type(exc).__name__})") from None
 
-    def rows() -> Iterator[ListRow]:
-        try:
-            yield from rows_after_header(stream, columns, str(path))
-        finally:
-            book.close()
+    def records() -> Iterator[tuple[int, list[Any]]]:
+        yield from enumerate(table, start=1)
 
-    return columns, rows()
+    stream = records()
+    try:
+        columns = find_header(stream, mapping, str(path))
+    except UsageError as exc:
+        if len(names) > 1 and sheet is None:  # the table may be on another sheet
+            listed = ", ".join(f'"{n}"' for n in names)
+            first_line = exc.message.splitlines()[0]
+            raise UsageError(f"{first_line} (on the first sheet)\n  the workbook has {listed}: choose the "
+                             "sheet with --sheet, or name the columns with --column") from None
+        raise
+    return columns, rows_after_header(stream, columns, str(path))

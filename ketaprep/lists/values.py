@@ -60,6 +60,37 @@ def shown(value: Any) -> str | None:
     return text
 
 
+TYPE_WORDS = {
+    "ketamine", "esketamine", "spravato", "infusion", "perfusion", "injection", "im", "iv", "nasal", "spray",
+    "intranasal", "treatment", "traitement", "therapy", "therapie", "session", "seance", "visit", "visite",
+    "consult", "consultation", "follow", "followup", "suivi", "assessment", "evaluation", "intake", "initial",
+    "new", "booster", "maintenance", "pain", "douleur", "depression", "ptsd", "tspt", "chronic", "chronique",
+    "appointment", "rendez", "vous", "rdv", "min", "mins", "minutes", "hour", "hours", "h", "heures", "protocol",
+    "protocole", "dose", "first", "premiere", "series", "serie", "course", "cure", "up", "ket", "of", "de", "du",
+    "la", "le", "and", "et",
+}
+"""Words of appointment types: a type text made only of these is shown in a message (a name never is)."""
+
+
+def type_text(value: Any) -> str:
+    """An appointment type's text for a message: quoted when it is plainly a type (clinic vocabulary,
+    or words with a digit like `KET-IV-4H`), else `(text not shown)`, since a name typed into the
+    type column must never reach the screen."""
+    text = " ".join(str(value).split())
+    words = re.findall(r"[^\W\d_]+", _fold(text))
+    code = re.fullmatch(r"[A-Za-z0-9]+(?:[-_.:|/][A-Za-z0-9]+)+", text) is not None  # KET-IV-PAIN
+    plain = any(c.isdigit() for c in text) or (words and all(w in TYPE_WORDS for w in words))
+    if 0 < len(text) <= 60 and (plain or (code and any(w in TYPE_WORDS for w in words))):
+        return json_quoted(text)
+    return "(text not shown)"
+
+
+def json_quoted(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
 def quoted(value: Any) -> str:
     text = shown(value)
     return f'"{text}"' if text is not None else "(text not shown)"
@@ -156,6 +187,24 @@ def cell_date(value: Any, order: DateOrder | None) -> dt.date | None:
     if len(years) != 1 or len(days) != 1:
         return None
     return _date(int(years[0]), MONTHS[words[0]], int(days[0]))
+
+
+def slashed_order(value: Any) -> str | None:
+    """For a date written `a/b/yyyy`: "mdy" or "dmy" when only that order makes a date
+    (11/24/2026, 24/11/2026), "ambiguous" when both do (03/04/2026), None for other dates."""
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", value.strip())
+    if not match:
+        return None
+    a, b = int(match.group(1)), int(match.group(2))
+    if a == b or not (1 <= a <= 31 and 1 <= b <= 31):
+        return None
+    if a > 12 >= b:
+        return "dmy"
+    if b > 12 >= a:
+        return "mdy"
+    return "ambiguous" if a <= 12 and b <= 12 else None
 
 
 def _date(year: int, month: int, day: int) -> dt.date | None:

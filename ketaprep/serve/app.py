@@ -74,9 +74,14 @@ def build(settings: Settings) -> Guard:
         csp = None
         warnings: list[str] = []
         if result is not None and result.sheet is not None:
-            handout = desk.write("html", result).decode("utf-8")
-            csp = pages.policy(pages.style_hashes(handout))
-            warnings = desk.warnings(result.sheet)
+            sheet = result.sheet
+            data = desk.write("html", result)
+            if data is not None:
+                handout = data.decode("utf-8")
+                csp = pages.policy(pages.style_hashes(handout))
+                warnings = desk.warnings(sheet)
+            else:
+                status = 422
         queues, printer = printers() if handout else ([], None)
         return page(
             "patient.html.j2",
@@ -118,8 +123,11 @@ def build(settings: Settings) -> Guard:
         result = await run_in_threadpool(desk.make, values)
         if result.sheet is None:
             return patient_page(values, result, status=422)
+        name = desk.file_name(result, fmt)
         data = await run_in_threadpool(desk.write, "pdf" if fmt == "pdf" else "ics", result)
-        return _download(data, desk.file_name(result, fmt), fmt)
+        if data is None:
+            return patient_page(values, result, status=422)
+        return _download(data, name, fmt)
 
     async def handout_pdf(request: Request) -> Response:
         return await handout_file(request, "pdf")
@@ -137,7 +145,10 @@ def build(settings: Settings) -> Guard:
         result = await run_in_threadpool(desk.make, values)
         if result.sheet is None:
             return patient_page(values, result, status=422)
-        html = desk.write("html", result).decode("utf-8")
+        data = desk.write("html", result)
+        if data is None:
+            return patient_page(values, result, status=422)
+        html = data.decode("utf-8")
         csp = (f"default-src 'none'; style-src {' '.join(pages.style_hashes(html))}; img-src data:; "
                "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
         return HTMLResponse(html, headers={"content-security-policy": csp})
@@ -228,7 +239,16 @@ def build(settings: Settings) -> Guard:
         Route("/list/zip", list_zip, methods=["POST"]),
         Route("/static/{name}", static, methods=["GET"]),
     ]
-    return Guard(Starlette(routes=routes), settings)
+    async def failed(_request: Request, exc: Exception) -> Response:
+        return HTMLResponse(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong</title></head>"
+            "<body><main><h1>Something went wrong</h1><p>The form could not answer (unexpected "
+            f"{type(exc).__name__}). Go back and try again; if it happens again, use the command line "
+            "(ketaprep render or ketaprep batch with --debug) and tell the clinic's IT person.</p></main></body></html>",
+            status_code=500,
+        )
+
+    return Guard(Starlette(routes=routes, exception_handlers={500: failed}), settings)
 
 
 def _download(data: bytes, name: str, kind: str) -> Response:

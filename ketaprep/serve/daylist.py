@@ -36,7 +36,6 @@ KEEP = 4
 """Lists kept in memory at once (the newest); an older one must be uploaded again."""
 KEEP_SECONDS = 3600
 EXTENSIONS = (".csv", ".txt", ".xlsx", ".xls", ".ods", ".json", ".ndjson")
-_NOT_PRINTED = re.compile(r"^(?P<where>(?:row|entry) (?P<number>\d+)) is not printed: (?P<why>.*)$")
 
 
 @dataclass(frozen=True)
@@ -211,12 +210,9 @@ class ListDesk:
                                 entry.set_key, entry.lang, "ready", ""))
         for failure in result.failures:
             rows.append(RowView(failure.number, failure.where, "", "", "", "failed", failure.message))
-        for note in reporter.notes:
-            match = _NOT_PRINTED.match(note)
-            if match:
-                rows.append(RowView(int(match["number"]), match["where"], "", "", "", "skipped", match["why"]))
-            else:
-                checked.notes.append(note)
+        for skip in result.skipped:
+            rows.append(RowView(skip.number, skip.where, "", "", "", "skipped", skip.reason))
+        checked.notes.extend(reporter.notes)
         rows.sort(key=lambda r: r.number)
         checked.rows = rows
         self._keep(checked)

@@ -168,11 +168,26 @@ class Desk:
                 result.problems.append(exc.message)
         return result
 
-    def write(self, fmt: Format, result: Result) -> bytes:
+    def write(self, fmt: Format, result: Result) -> bytes | None:
+        """The sheet in a format; None, with the reason in `result.problems`, when it cannot be made
+        (a clinic's template that fails, a name the PDF fonts cannot print)."""
+        from jinja2 import TemplateError
+
         from ketaprep.sheet import write
+        from ketaprep.templates_env import in_template, template_error_message
 
         assert result.sheet is not None
-        return write(fmt, [result.sheet], result.options)
+        try:
+            return write(fmt, [result.sheet], result.options)
+        except KetaprepError as exc:
+            result.problems.append(exc.message)
+        except Exception as exc:  # a clinic's own template: which file and line, never a value
+            if not (isinstance(exc, TemplateError) or in_template(exc)):
+                raise
+            result.problems.append(f"template {template_error_message(exc)}; run: ketaprep check on the clinic's "
+                                   "templates folder")
+        result.sheet = None
+        return None
 
     def warnings(self, sheet: Sheet) -> list[str]:
         """Cut-offs already past (the CLI's warnings on stderr): on the page, never on the sheet."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
+import signal
 import socket
 import sys
+from types import FrameType
 
 from ketaprep.errors import KetaprepError
 from ketaprep.serve.settings import Settings
@@ -36,6 +38,10 @@ def bind(host: str, port: int) -> socket.socket:
         raise KetaprepError(f"cannot listen on {host} port {port} ({exc.strerror})") from None
     sock.set_inheritable(True)
     return sock
+
+
+def _stop(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def serve(settings: Settings, open_browser: bool = False) -> None:
@@ -71,11 +77,15 @@ def serve(settings: Settings, open_browser: bool = False) -> None:
         import webbrowser
 
         webbrowser.open(settings.url)
+    # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then raises the signal again for the
+    # handler that was there before: here, one that ends the run as the normal way to stop.
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down: the normal way to stop
+    except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sock.close()
     sys.stdout.write("stopped.\n")
     sys.stdout.flush()
