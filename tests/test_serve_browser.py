@@ -25,10 +25,11 @@ pytestmark = pytest.mark.slow
 NAME = "Zelda Quixote-Testperson"
 DAY = "2027-02-02"
 LIST = (
-    "Patient,Date,Time,Set,Language\n"
-    f'"Ada Test",{DAY},9:00,iv-pain-4h,en\n'
-    f'"{NAME}",{DAY},25:00,iv-pain-4h,en\n'
-    f'"Test, Bruno",{DAY},13:30,iv-depression-40m,fr\n'
+    "Patient,Date,Time,Set,Language,Status\n"
+    f'"Ada Test",{DAY},9:00,iv-pain-4h,en,\n'
+    f'"{NAME}",{DAY},25:00,iv-pain-4h,en,\n'
+    f'"Test, Bruno",{DAY},13:30,iv-depression-40m,fr,\n'
+    f'"Cy Cancelled",{DAY},10:00,iv-pain-4h,en,Cancelled\n'
 ).encode()
 
 
@@ -164,7 +165,7 @@ def test_download_pdf_gives_the_sheet_as_a_pdf_with_its_text(page: Any, tmp_path
     assert data.startswith(b"%PDF")
     text = pdf_text(data, tmp_path)
     assert NAME in text
-    assert "Stop eating solid food" in text and "Arrive at the clinic" in text
+    assert "Stop eating (this includes milk, gum and candy)" in text and "Arrive at the clinic" in text
     assert "8:30 a.m." in text
 
 
@@ -277,11 +278,12 @@ def test_the_days_list_shows_every_row_and_names_a_bad_row_by_number_only(page: 
         ["row 2", "09:00", "iv-pain-4h", "en", "ready", ""],
         ["row 3", "", "", "", "failed", 'start "25:00" is not a time (examples: 9:00, 09:00, 9am, 9:30 pm, 21:30)'],
         ["row 4", "13:30", "iv-depression-40m", "fr", "ready", ""],
+        ["row 5", "", "", "", "skipped", "cancelled"],
     ]
     summary = page.locator("#summary").inner_text()
-    assert summary.startswith("Rows read: 3 = 2 to print + 1 failed + 0 skipped")
+    assert summary.startswith("Rows read: 4 = 2 to print + 1 failed + 1 skipped")
     body = page.locator("main").inner_text()
-    assert NAME not in body and "Zelda" not in body and "Ada Test" not in body
+    assert NAME not in body and "Zelda" not in body and "Ada Test" not in body and "Cancelled" not in body
     assert page.problems == []
 
 
@@ -292,7 +294,7 @@ def test_the_days_list_downloads_the_print_file_and_all_files(page: Any, tmp_pat
     assert info.value.suggested_filename == "today-handouts.pdf"
     text = pdf_text(Path(info.value.path()).read_bytes(), tmp_path)
     assert "Ada Test" in text and "Bruno Test" in text
-    assert NAME not in text  # the bad row is not printed
+    assert NAME not in text and "Cy Cancelled" not in text  # neither the bad row nor the cancelled one
     with page.expect_download() as info:
         page.get_by_role("button", name="Download all files").click()
     assert info.value.suggested_filename == "today-handouts.zip"
@@ -300,7 +302,7 @@ def test_the_days_list_downloads_the_print_file_and_all_files(page: Any, tmp_pat
         names = sorted(archive.namelist())
         manifest = json.loads(archive.read("manifest.json"))
     assert names == ["0900-ada-test.pdf", "1330-bruno-test.pdf", "handouts.pdf", "manifest.json"]
-    assert manifest["summary"] == {"rows": 3, "written": 2, "failed": 1, "skipped": 0}
+    assert manifest["summary"] == {"rows": 4, "written": 2, "failed": 1, "skipped": 1}
     assert [h["file"] for h in manifest["handouts"]] == ["0900-ada-test.pdf", "1330-bruno-test.pdf"]
 
 

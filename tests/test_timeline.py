@@ -89,7 +89,7 @@ def test_iv_pain_4h_caffeine_cutoff_at_midnight_prints_as_the_end_of_monday() ->
     h = build_handout(loaded, tl, None, "en", 12, dt.date(2026, 11, 17))
     rows = {row.key: row.when for row in h.schedule}
     assert rows["no_caffeine_from"] == "midnight at the end of Monday 23 November"
-    assert rows["last_meal"] == "1:00 a.m."
+    assert rows["last_meal"] == "1:00 a.m. (the night of Monday to Tuesday)"
     assert rows["companion_until"] == "1:00 p.m., Wednesday 25 November"
     assert not any("12:00 a.m." in row.when for row in h.schedule)
 
@@ -325,7 +325,8 @@ def test_a_time_on_the_day_before_names_its_day(tmp_path: Path) -> None:
     h = build_handout(loaded, tl, None, "en", 12, dt.date(2026, 11, 17))
     whens = {r.key: r.when for r in h.schedule}
     assert whens["last_meal"] == "11:00 p.m., Monday 23 November"
-    assert whens["last_clear_liquid"] == "5:00 a.m."
+    assert whens["last_clear_liquid"] == "5:00 a.m. (the night of Monday to Tuesday)"
+    assert whens["arrive"] == "6:30 a.m."
     assert whens["drive_again"] == "11:00 a.m., Wednesday 25 November"
 
 

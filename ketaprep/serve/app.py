@@ -111,8 +111,12 @@ def build(settings: Settings) -> Guard:
         except Forbidden:
             return forbidden()
         values = desk.read(form)
-        result = await run_in_threadpool(desk.make, values)
-        return patient_page(values, result, status=200 if result.sheet is not None else 422)
+
+        def answer() -> HTMLResponse:
+            result = desk.make(values)
+            return patient_page(values, result, status=200 if result.sheet is not None else 422)
+
+        return await run_in_threadpool(answer)  # the sheet is made off the server's loop
 
     async def handout_file(request: Request, fmt: str) -> Response:
         try:
