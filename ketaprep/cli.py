@@ -548,15 +548,22 @@ class DateOrderChoice(str, Enum):
 Examples:
   ketaprep batch today.csv
   ketaprep batch today.xlsx --format pdf --duplex
-  ketaprep batch export.csv --date 2026-11-24 --column start="Appt Time"
+  ketaprep batch export.csv --date 2026-11-24 --column start="Booked At"
   ketaprep batch appointments.json --clinic clinic.yaml
+  ketaprep batch plain.csv --column patient=1,2 --column start=5
 \b
-The list is a CSV or XLSX file with a header row, or a FHIR R4 Bundle of
-Appointment resources. Columns are found by name, in any case and spacing:
-  Patient or Name; Date; Start, Time or Appointment Time;
-  Set or Protocol; Lang or Language; Duration.
-Other columns are ignored; name a column yourself with --column.
-Names may be "Ada Test" or "Test, Ada". Times: 9:00, 9am, 9:30 pm or 21:30.
+The list: a CSV as Excel, OpenEMR or OSCAR writes it; a workbook (.xlsx, .xls,
+.ods); or FHIR R4 (a Bundle of Appointment resources, or NDJSON). Columns are
+found by name, in any case and spacing, English or French:
+  Patient, Name or Nom (and First Name or Prénom); Date;
+  Start, Time, Appt Time or Heure; Set, Protocol, Type or Protocole;
+  Lang, Language or Langue; Duration or Durée; Status or Statut.
+Other columns are ignored; name a column yourself with --column, or give
+columns by position (counted from 1) for a list with no header row.
+Names: "Ada Test", "Test, Ada", "TEST,ADA". Times: 9:00, 9am, 9:30 pm, 21:30,
+13:30:00, 13 h 30. A Type is mapped to a set by the clinic profile's
+appointment_types. A Duration sets the length only for sets whose length
+varies. Cancelled, no-show and entered-in-error rows are skipped and counted.
 \b
 Every row is checked before anything is written. A bad row is named by its
 row number (never the patient's name) and every other row is still written;
@@ -571,7 +578,8 @@ up complete. No file is ever left half-written.
 )
 def batch(
     list_file: Annotated[
-        Path, typer.Argument(metavar="LIST", help="The day's list: .csv, .xlsx, or FHIR .json.", show_default=False)
+        Path, typer.Argument(metavar="LIST", help="The day's list: .csv, .xlsx, .xls, .ods, or FHIR .json/.ndjson.",
+                             show_default=False)
     ],
     output_dir: Annotated[
         Optional[str],
@@ -589,18 +597,20 @@ def batch(
     column: Annotated[
         Optional[list[str]],
         typer.Option(metavar="FIELD=NAME",
-                     help='Which column holds a field, e.g. --column start="Appt Time" (fields: patient, date, '
-                     "start, set, lang, duration). Repeat for more; --column duration= ignores a column.",
+                     help='Which column holds a field, by name (--column start="Booked At") or position '
+                     "(--column start=5; patient=1,2 joins family and given names). Fields: patient, first, date, "
+                     "start, set, lang, duration, status. Repeat for more; --column duration= ignores a column.",
                      show_default=False),
     ] = None,
     sheet: Annotated[
         Optional[str],
-        typer.Option(metavar="NAME", help="XLSX: the sheet's name (or number). Default: the first sheet.",
+        typer.Option(metavar="NAME", help="A workbook's sheet, by name (or number). Default: the first sheet.",
                      show_default=False),
     ] = None,
     date_order: Annotated[
         Optional[DateOrderChoice],
-        typer.Option(help="How the list writes dates like 03/04/2026: dmy (3 April) or mdy (March 4).",
+        typer.Option(help="How the list writes dates like 03/04/2026: dmy (3 April) or mdy (March 4). "
+                     "Without it, the order the list's other dates show (11/24/2026), or a bad row.",
                      show_default=False),
     ] = None,
     set_: Annotated[
@@ -737,7 +747,7 @@ def serve(
     settings = Settings(
         host="127.0.0.1" if host == "localhost" else host,
         port=port,
-        library=_library(profile, clinic_path),
+        library=_library(profile, clinic_path, checked=True),  # a set that `check` fails is refused, as by render
         clinic=profile,
         zone=zone,
         templates_dir=_templates_dir(profile, clinic_path),
@@ -745,7 +755,7 @@ def serve(
         allow_network=allow_network,
         printer=getattr(profile, "printer", None),
     )
-    run_server(settings, open_browser=open_)
+    run_server(settings, open_browser=open_, started=lambda: _note_no_profile(profile))
 
 
 def _safe(message: str) -> str:

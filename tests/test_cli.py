@@ -646,3 +646,18 @@ def test_check_fails_on_a_bad_file_and_names_the_line(cli: Any, tmp_path: Path) 
 def test_check_accepts_a_clinic_profile(cli: Any, tmp_path: Path) -> None:
     result = cli("check", str(write_clinic(tmp_path)))
     assert result.code == 0, result.out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["render", "--start", "9:00", "--date", "2026-11-24", "--format", "text"]])
+def test_the_list_readers_are_imported_only_by_batch(args: list[str]) -> None:
+    """Start-up: `--help` and `render` never import the workbook reader, the name parser or the list side."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom ketaprep.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('python_calamine', 'nameparser', 'openpyxl', 'ketaprep.lists', 'ketaprep.batch') "
+        "if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=False)  # noqa: S603 (our own code)
+    assert done.stderr.splitlines()[-1] == "[]", done.stderr

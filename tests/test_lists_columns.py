@@ -67,3 +67,42 @@ def test_column_option_must_name_a_known_field(option: str) -> None:
 def test_rows_with_only_other_columns_filled_are_reported_not_dropped(tmp_path: Path) -> None:
     rows = rows_of(write_csv(tmp_path, "Patient,Start,Notes\nAda Test,9:00,\n,,call back\n"))
     assert [(r.number, r.problem) for r in rows] == [(2, None), (3, "has no patient, date or start time")]
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [("Appt Time", "start"), ("Appointment Time", "start"), ("Start Time", "start"), ("Heure", "start"),
+     ("Time", "start"), ("Patient Name", "patient"), ("Nom", "patient"), ("Langue", "lang"), ("Language", "lang"),
+     ("Type", "set"), ("Appointment Type", "set"), ("Protocole", "set"), ("Durée", "duration"), ("Statut", "status"),
+     ("Status", "status")],
+)
+def test_column_names_real_exports_use_are_found_without_column(header: str, field: str) -> None:
+    from ketaprep.lists.columns import match_columns
+
+    others = ["Patient" if field != "patient" else "Date", header, "Start" if field != "start" else "Room"]
+    found, problems = match_columns(others, {})
+    assert found[field] == 1 and not problems  # type: ignore[index]
+
+
+def test_a_given_name_column_joins_the_family_name(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "Nom;Prénom;Heure\nLÉVESQUE;ÉLODIE;8 h 30\nvan der Berg;Anna;9 h\n")
+    rows = rows_of(path)
+    assert [r.values["patient"] for r in rows] == ["LÉVESQUE, ÉLODIE", "van der Berg, Anna"]
+
+
+def test_columns_by_position_read_a_headerless_list(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "TEST,ADA,'+1 416-555-0100,,09:00:00,2026-11-24\n'@HOME,CY,,,10:15:00,2026-11-24\n")
+    rows = rows_of(path, parse_column_options(["patient=1,2", "start=5", "date=6"]))
+    assert [r.number for r in rows] == [1, 2]  # no header row: the first row is an appointment
+    assert [(r.values["patient"], r.values["start"]) for r in rows] == [("TEST, ADA", "09:00:00"), ("@HOME, CY", "10:15:00")]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["patient=1", "start=Time"], "give every column by its name or every column by its position, not both"),
+     (["patient=1,2"], "a list read by position needs at least patient=N and start=N"),
+     (["patient=0", "start=1"], "columns are counted from 1")],
+)
+def test_columns_by_position_are_all_or_nothing(options: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_column_options(options)

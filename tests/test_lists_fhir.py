@@ -57,3 +57,41 @@ def test_fhir_that_is_not_a_bundle_is_a_usage_error(tmp_path: Path) -> None:
     path.write_text('{"resourceType": "Bundle", ')
     with pytest.raises(UsageError, match="not valid JSON"):
         rows_of(path)
+
+
+def _one(tmp_path: Path, resource: dict[str, Any], *others: dict[str, Any]) -> Any:
+    bundle = {"resourceType": "Bundle", "type": "searchset",
+              "entry": [{"resource": resource}, *({"fullUrl": o.pop("fullUrl"), "resource": o} for o in others)]}
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return rows_of(path)[0]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["Patient/p1", "https://ehr.example/fhir/Patient/p1", "Patient/p1/_history/4", "https://ehr.example/fhir/Patient/p1/_history/2",
+     "urn:uuid:0c3f-p1"],
+)
+def test_each_kind_of_patient_reference_finds_the_included_patient(tmp_path: Path, reference: str) -> None:
+    appointment = {"resourceType": "Appointment", "status": "booked", "start": "2026-11-24T09:00:00-05:00",
+                   "participant": [{"actor": {"reference": "Practitioner/d1", "display": "Applegate MD, Christina"}},
+                                   {"actor": {"reference": reference}}]}
+    url = "urn:uuid:0c3f-p1" if reference.startswith("urn:") else "https://ehr.example/fhir/Patient/p1"
+    patient = {"fullUrl": url, "resourceType": "Patient", "id": "p1", "name": [{"family": "Test", "given": "Ada"}],
+               "communication": [{"language": {"coding": [{"code": "en"}]}},
+                                 {"language": {"coding": [{"code": "fr-CA"}]}, "preferred": True}]}
+    row = _one(tmp_path, appointment, patient)
+    assert row.problem is None
+    assert (row.values["patient"], row.values["lang"]) == ("Ada Test", "fr")  # `given` as a string; preferred first
+
+
+def test_a_contained_patient_is_found_and_practitioners_are_never_the_patient(tmp_path: Path) -> None:
+    appointment = {"resourceType": "Appointment", "status": "booked", "start": "2026-11-24T09:00:00.000Z",
+                   "contained": [{"resourceType": "Patient", "id": "p", "name": [{"text": "Zoé Exemple"}]}],
+                   "participant": [{"actor": {"reference": "PractitionerRole/r1", "display": "Nurse, Ann"}},
+                                   {"actor": {"reference": "Person/x", "display": "Driver, Dan"}},
+                                   {"actor": {"reference": "#p"}}]}
+    row = _one(tmp_path, appointment)
+    assert row.problem is None
+    assert row.values["patient"] == "Zoé Exemple"
+    assert row.values["start"] == dt.datetime(2026, 11, 24, 4, 0)  # 09:00Z, with milliseconds

@@ -59,7 +59,16 @@ def test_duration_cells(value: Any, expected: int | None) -> None:
 @pytest.mark.parametrize(
     ("raw", "name"),
     [("Test, Ada", "Ada Test"), ("  Ada   Test ", "Ada Test"), ("Test, Ada, Jr.", "Ada Test Jr."),
-     ("O'Brien-Côté, Émile", "Émile O'Brien-Côté"), ("Ada\tTest\x00", "Ada Test"), ("Test,", "Test")],
+     ("O'Brien-Côté, Émile", "Émile O'Brien-Côté"), ("Ada\tTest\x00", "Ada Test"), ("Test,", "Test"),
+     # as EHRs write them: capitals, suffixes and titles, no space after the comma
+     ("GAGNON, JEAN", "Jean Gagnon"), ("Smart II, Nancy", "Nancy Smart II"),
+     ("Applegate MD, Christina", "Christina Applegate MD"),
+     ("LÉVESQUE,ÉLODIE", "Élodie Lévesque"), ("MCDONALD,MARY", "Mary McDonald"), ("O'BRIEN,SEAN", "Sean O'Brien"),
+     ("MACDONALD, ANNE", "Anne MacDonald"), ("TREMBLAY,MARIE-ÈVE", "Marie-Ève Tremblay"), ("JOHN SMITH III", "John Smith III"),
+     ("Dr. Test, Ada", "Dr. Ada Test"),
+     # mixed case: exactly as written (only the order changes)
+     ("van der Berg, Anna", "Anna van der Berg"), ("deGrasse Tyson", "deGrasse Tyson"), ("Nguyen Van An", "Nguyen Van An"),
+     ("McKAY, Jo", "Jo McKAY")],
 )
 def test_names_are_printed_first_name_first(raw: str, name: str) -> None:
     assert clean_name(raw) == name

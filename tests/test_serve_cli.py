@@ -160,6 +160,7 @@ def test_the_form_reads_every_time_the_command_line_reads(cli: Any) -> None:
     server = start_server()
     try:
         csrf = csrf_of(server)
+        same = cli("render", "--start", "13:30", "--date", "2027-02-02", "--format", "html")
         for typed in ("13:30", "1:30 pm", "13:30:00", "1:30:00 PM", "13 h 30", "13h30"):
             assert cli("render", "--start", typed, "--date", "2027-02-02", "--format", "text").code == 0, typed
             body, headers = form_body({"csrf": csrf, "patient": "", "date": "2027-02-02", "start": typed,
@@ -169,6 +170,32 @@ def test_the_form_reads_every_time_the_command_line_reads(cli: Any) -> None:
 
 
             shown = html.unescape(reply.text.split('srcdoc="', 1)[1].split('"></iframe>', 1)[0])
-            assert "Treatment starts: <strong>1:30\u00a0p.m.</strong>" in shown, typed
+            assert shown == same.out, typed  # every spelling gives the very sheet `render --start 13:30` prints
+    finally:
+        server.stop()
+
+
+def test_a_set_that_check_fails_is_refused_by_the_form_as_by_render(cli: Any, tmp_path: Path) -> None:
+    from serve_harness import csrf_of, form_body
+    from test_gate import FAILING, bilingual_set
+
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    bilingual_set(sets, "fx-set.yaml", **FAILING["english-left-in-french"][0])
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text("name: Lakeside Test Clinic\nsets_dir: sets\n", encoding="utf-8")
+    expected = cli("render", "--start", "9:00", "--date", "2027-02-02", "--set", "fx-set", "--clinic", str(clinic))
+    assert expected.code == 1
+    server = start_server("--clinic", str(clinic))
+    try:
+        page = request(server, "GET", "/").text
+        assert '<option value="fx-set">fx-set (has errors: run ketaprep check)</option>' in page
+        body, headers = form_body({"csrf": csrf_of(server), "patient": "", "date": "2027-02-02", "start": "9:00",
+                                   "set": "fx-set", "lang": "en", "paper": "letter"})
+        reply = request(server, "POST", "/", body=body, headers=headers)
+        assert reply.status == 422
+        assert "handout-frame" not in reply.text
+        message = html.unescape(reply.text.split('id="error-set"', 1)[1].split('class="message">', 1)[1].split("<")[0])
+        assert f"error: {message}" == expected.err.strip().splitlines()[-1]
     finally:
         server.stop()

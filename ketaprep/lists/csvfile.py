@@ -205,10 +205,13 @@ def put_back_a_left_out_cell(cells: list[Any], columns: Columns) -> tuple[list[A
         cells.pop()
     if len(cells) != width or not _empty(cells[-1]):
         return cells, None
-    best, found = _fit(cells, columns), None
+    best, misfits = _fit(cells, columns)
+    if not misfits:  # every cell read fits its column: nothing was left out (most rows: no work)
+        return cells, None
+    found = None
     for place in range(width - 1):
         candidate = cells[:place] + [""] + cells[place:-1]
-        score = _fit(candidate, columns)
+        score, _misfits = _fit(candidate, columns)
         if score > best:
             best, found = score, candidate
     return (found, LEFT_OUT) if found is not None else (cells, None)
@@ -218,9 +221,10 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _fit(cells: list[Any], columns: Columns) -> int:
-    """How well the cells fit their columns: +1 for each read cell of the right kind, -1 for a wrong one."""
-    score = 0
+def _fit(cells: list[Any], columns: Columns) -> tuple[int, int]:
+    """How well the cells fit their columns: +1 for each read cell of the right kind, -1 for a
+    wrong one; and how many are wrong."""
+    score = misfits = 0
     for name, i in columns.index.items():
         value = cells[i] if i < len(cells) else None
         if _empty(value):
@@ -232,14 +236,18 @@ def _fit(cells: list[Any], columns: Columns) -> int:
         except DateProblem:
             is_date = True
         if name == "date":
-            score += 1 if is_date else -1
+            fits = 1 if is_date else -1
         elif name == "start":
-            score += 1 if is_time else -1
+            fits = 1 if is_time else -1
         elif name == "duration":
-            score += 1 if cell_duration(value) is not None else -1
+            fits = 1 if cell_duration(value) is not None else -1
         elif name == "status":
-            score += 1 if looks_like_a_status(value) else 0
+            fits = 1 if looks_like_a_status(value) else 0
         elif name in ("patient", "first", "set", "lang"):
             wrong = is_time or is_date or looks_like_a_status(value) or not any(c.isalpha() for c in text)
-            score += -1 if wrong else 1
-    return score
+            fits = -1 if wrong else 1
+        else:
+            continue
+        score += fits
+        misfits += fits < 0
+    return score, misfits

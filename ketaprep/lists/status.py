@@ -27,7 +27,7 @@ _WORDS: tuple[tuple[str, str], ...] = (
     ("no show", NO_SHOW), ("noshow", NO_SHOW), ("no-show", NO_SHOW), ("did not attend", NO_SHOW),
     ("absent", NO_SHOW), ("absence", NO_SHOW), ("non presente", NO_SHOW), ("ne s'est pas presente", NO_SHOW),
     ("entered in error", IN_ERROR), ("entered-in-error", IN_ERROR), ("saisi par erreur", IN_ERROR),
-    ("erreur", IN_ERROR),
+    ("erreur", IN_ERROR), ("error", IN_ERROR),
 )
 KNOWN = ("booked", "confirmed", "arrived", "checked", "pending", "scheduled", "fulfilled", "here", "none",
          "reminder", "chart", "left", "confirme", "arrive", "present", "prevu", "planifie")
@@ -55,8 +55,8 @@ def skip_reason(value: Any) -> str | None:
     folded = _fold(text)
     if folded == "dna":
         return NO_SHOW
-    for word, reason in _WORDS:
-        if folded.startswith(word) or f" {word}" in f" {folded}":
+    for word, reason in _WORDS:  # the status's first words only: "Confirmed (was absent)" is printed
+        if folded.startswith(word):
             return reason
     return None
 

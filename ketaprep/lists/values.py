@@ -8,6 +8,7 @@ or a code (see `shown`): a name typed into the wrong column never reaches the sc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -96,6 +97,42 @@ def quoted(value: Any) -> str:
     return f'"{text}"' if text is not None else "(text not shown)"
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, capitals: bool) -> str:
+    from nameparser import HumanName
+
+    name = HumanName(text)
+    if capitals:
+        name.capitalize(force=True)
+    return " ".join(str(name).split()) or text.strip(" ,")
+
+
+def _plain_swap(text: str) -> str | None:
+    """`Family, Given Names` with no title, suffix or particle (by nameparser's own word lists):
+    given names first, as nameparser would put them, without its cost (about 2 ms a name)."""
+    family, sep, given = text.partition(",")
+    family, given = family.strip(), given.strip()
+    if not sep or "," in given or not family or not given:
+        return None
+    special = _special_words()
+    words = [w.lower().strip(".") for w in (*family.split(), *given.split())]
+    if any(w in special for w in words) or any("." in w or "(" in w or '"' in w for w in text.split()):
+        return None
+    return f"{given} {family}"
+
+
+@functools.cache
+def _special_words() -> frozenset[str]:
+    """nameparser's titles, suffixes, particles and conjunctions, read once."""
+    from nameparser.config import CONSTANTS
+
+    found: set[str] = set()
+    for group in (CONSTANTS.titles, CONSTANTS.suffix_acronyms, CONSTANTS.suffix_not_acronyms, CONSTANTS.prefixes,
+                  CONSTANTS.conjunctions):
+        found.update(str(word).lower().strip(".") for word in group)
+    return frozenset(found)
+
+
 def clean_name(raw: Any) -> str:
     """The name as it is printed: given name first (`Test, Ada` -> `Ada Test`, `Smart II, Nancy` ->
     `Nancy Smart II`), titles and suffixes where they belong, an all-capitals name in ordinary
@@ -108,12 +145,11 @@ def clean_name(raw: Any) -> str:
     capitals = any(c.isalpha() for c in text) and not any(c.islower() for c in text)
     if "," not in text and not capitals:
         return text
-    from nameparser import HumanName
-
-    name = HumanName(text)
-    if capitals:
-        name.capitalize(force=True)
-    return " ".join(str(name).split()) or text.strip(" ,")
+    if not capitals:
+        plain = _plain_swap(text)
+        if plain is not None:
+            return plain
+    return _parsed(text, capitals)
 
 
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2})(?::00(?:\.0+)?)?$")

@@ -6,12 +6,14 @@ Nothing here touches a file: the form's values come in, the sheet goes out in th
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ketaprep.errors import KetaprepError
+from ketaprep.errors import KetaprepError, SetError
+from ketaprep.loader import LoadedSet
 from ketaprep.serve.settings import Settings
 from ketaprep.sheet import Format, Options, Sheet
 
@@ -42,6 +44,35 @@ class Desk:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._loaded: dict[str, tuple[tuple[str, int, int], LoadedSet | KetaprepError]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, set_id: str) -> LoadedSet:
+        """A set by id, as `render` loads it (refused if `check` fails it), loaded again only when
+        its file changes: checking a set takes far longer than making a sheet."""
+        library = self.settings.library
+        known = library.files()
+        if set_id not in known:
+            raise SetError(f'unknown set "{set_id}"; available sets: {", ".join(sorted(known)) or "none found"}')
+        path = known[set_id]
+        try:
+            info = path.stat()
+            signature = (str(path), info.st_mtime_ns, info.st_size)
+        except OSError:
+            signature = (str(path), 0, 0)
+        with self._lock:
+            found = self._loaded.get(set_id)
+        if found is None or found[0] != signature:
+            try:
+                value: LoadedSet | KetaprepError = library.load(set_id)
+            except KetaprepError as exc:
+                value = exc
+            found = (signature, value)
+            with self._lock:
+                self._loaded[set_id] = found
+        if isinstance(found[1], KetaprepError):
+            raise found[1]
+        return found[1]
 
     @cached_property
     def sets(self) -> list[SetChoice]:
@@ -49,7 +80,7 @@ class Desk:
         out = []
         for set_id in sorted(self.settings.library.files()):
             try:
-                model = self.settings.library.load(set_id).model
+                model = self.load(set_id).model
             except KetaprepError:
                 out.append(SetChoice(set_id, f"{set_id} (has errors: run ketaprep check)", False))
                 continue
@@ -102,7 +133,7 @@ class Desk:
         import typer
 
         from ketaprep import cli
-        from ketaprep.parsing import TIME_EXAMPLES, parse_clock_time, parse_date, parse_duration
+        from ketaprep.parsing import TIME_EXAMPLES, parse_clock_time, parse_date, read_duration
         from ketaprep.sheet import generated_date, make_sheet
         from ketaprep.timeline import Appointment
 
@@ -131,14 +162,14 @@ class Desk:
         lang = check("lang", cli._parse_lang_option, values["lang"])
         loaded = None
         try:
-            loaded = self.settings.library.load(values["set"])
+            loaded = self.load(values["set"])
         except KetaprepError as exc:
             errors["set"] = exc.message
         duration: dt.timedelta | None = None
         variable = loaded is not None and loaded.model.treatment.duration is None
         if variable and values["length"].strip():
             if check("length", cli._parse_duration_option, values["length"].strip()) is not None:
-                duration = parse_duration(values["length"].strip())
+                duration = read_duration(values["length"].strip())
         elif variable:
             assert loaded is not None
             treatment = loaded.model.treatment

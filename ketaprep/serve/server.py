@@ -12,6 +12,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from types import FrameType
 
 from ketaprep.errors import KetaprepError
@@ -44,7 +45,7 @@ def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(settings: Settings, open_browser: bool = False) -> None:
+def serve(settings: Settings, open_browser: bool = False, started: Callable[[], None] | None = None) -> None:
     """Run until Ctrl-C (or SIGTERM), then exit 0; the first `http://` line on stdout is the address to open."""
     import uvicorn
 
@@ -73,6 +74,8 @@ def serve(settings: Settings, open_browser: bool = False) -> None:
     sys.stdout.write(f"{settings.url}\n")
     sys.stdout.write("Open the address above in the browser on this computer. Press Ctrl-C to stop.\n")
     sys.stdout.flush()
+    if started is not None:  # notes for stderr, once the address is out
+        started()
     if open_browser:
         import webbrowser
 
