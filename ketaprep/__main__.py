@@ -1,3 +1,3 @@
-from ketaprep.cli import main
+from ketaprep.entry import main
 
 main()

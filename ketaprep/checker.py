@@ -11,6 +11,7 @@ directory: template syntax and the translation of its fixed wording.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ketaprep import readability
-from ketaprep.errors import KetaprepError, SetError
+from ketaprep.errors import KetaprepError, MissingFile, SetError
 from ketaprep.i18n import DOMAIN, LOCALE_DIR, SOURCE_LANGUAGE, catalog_path, has_catalog
 from ketaprep.loader import SetLibrary, clinic_problems, load_set
 from ketaprep.safety import SECTION_NAMES, Problem, plausibility, problems, texts_of
@@ -116,15 +117,23 @@ def load_for_print(library: SetLibrary, id_or_path: str) -> tuple[LoadedSet, lis
     names the file and says how to see the errors: nothing of it reaches a patient's sheet.
     """
     path = library.resolve(id_or_path)
-    if not path.is_file():
-        raise SetError(f"{path}: no such file")
+    try:
+        os.lstat(path)  # a FIFO or a device is not "no such file": load_set names what it is
+    except FileNotFoundError:
+        raise MissingFile(f"{path}: no such file") from None
+    except OSError:
+        pass  # a name too long, a folder that is not one: load_set says which
     report, loaded = _checked_set(path, library)
     if report.errors or loaded is None:
         first = next(f for f in report.findings if f.level == "error")
         where_ = f", line {first.line}" if first.line else ""
         more = f" (and {report.errors - 1} more)" if report.errors > 1 else ""
-        raise SetError(f"{path}{where_}: {first.message.splitlines()[0]}{more}; "
-                       f"nothing is printed until it passes: ketaprep check {path}")
+        from ketaprep.limits import shown_path
+
+        name = shown_path(path)  # a 300-character name is cut, not repeated whole
+        message = first.message.splitlines()[0].removeprefix(f"{path}: ").removeprefix(f"{name}: ")
+        raise SetError(f"{name}{where_}: {message}{more}; "
+                       f"nothing is printed until it passes: ketaprep check {name}")
     warnings = []
     for finding in report.findings:
         if finding.level == "warning":
@@ -385,7 +394,7 @@ def _trial_render(directory: Path, template_name: str) -> str | None:
     from ketaprep.loader import SetLibrary
     from ketaprep.models import Clinic
     from ketaprep.sheet import Options, make_sheet, write
-    from ketaprep.templates_env import environment, in_template, template_error_message
+    from ketaprep.templates_env import TemplateFailure, environment, in_template, template_error_message
     from ketaprep.timeline import Appointment
 
     fmt = _TRIAL_FORMATS.get(template_name)
@@ -400,6 +409,8 @@ def _trial_render(directory: Path, template_name: str) -> str | None:
         sheet = make_sheet(loaded, appointment, clinic, lang, None, dt.date(2026, 11, 24))
         try:
             write(fmt, [sheet], Options(templates_dir=directory))  # type: ignore[arg-type]
+        except TemplateFailure as exc:
+            return f"{exc.detail} (in a sample {lang} handout)"
         except KetaprepError as exc:
             return f"{directory / template_name}: {exc.message} (in a sample {lang} handout)"
         except Exception as exc:  # a Jinja error, or a TypeError from `{{ h.set_id - 1 }}`: all the template's
@@ -411,11 +422,11 @@ def _trial_render(directory: Path, template_name: str) -> str | None:
 
 def check_templates(directory: Path) -> Report:
     """Each template parses, and its fixed wording is translated in every language with a catalog."""
-    from jinja2 import TemplateSyntaxError
+    from jinja2 import TemplateSyntaxError, nodes
     from jinja2.ext import babel_extract
 
     from ketaprep.i18n import available_languages
-    from ketaprep.templates_env import TEMPLATE_DIR, environment
+    from ketaprep.templates_env import TEMPLATE_DIR, FolderLoader, environment
 
     report = Report(str(directory), "templates")
     templates = sorted(directory.glob("*.j2"))
@@ -424,17 +435,28 @@ def check_templates(directory: Path) -> Report:
     for template in templates:
         name = str(template)
         kind = "html" if ".html" in template.name else "typst" if ".typ" in template.name else "text"
-        source = template.read_text(encoding="utf-8")
         try:
-            environment(kind, None).parse(source, name=template.name, filename=name)
+            source, _file, _fresh = FolderLoader(directory).get_source(environment(kind, None), template.name)
+        except KetaprepError as exc:
+            report.add("error", exc.message)
+            continue
+        try:
+            tree = environment(kind, None).parse(source, name=template.name, filename=name)
         except TemplateSyntaxError as exc:
             report.add("error", f"{name}, line {exc.lineno}: template syntax error: {exc.message}")
             continue
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            attr = node.attr if isinstance(node, nodes.Getattr) else str(getattr(getattr(node, "arg", None), "value", ""))
+            if attr.startswith("_"):
+                report.add("error", f"{name}, line {node.lineno}: tries to reach beyond the sandbox ({attr}); "
+                           "templates may use the handout's own fields only")
+                break
         if not (TEMPLATE_DIR / template.name).exists():
             report.add("warning", f"{name}: no built-in template has this name, so nothing uses it")
         options = {"trim_blocks": "true", "lstrip_blocks": "true"}
-        with template.open("rb") as handle:
-            messages = list(babel_extract(handle, ("_", "gettext", "ngettext"), [], options))
+        import io
+
+        messages = list(babel_extract(io.BytesIO(source.encode("utf-8")), ("_", "gettext", "ngettext"), [], options))
         problem = _trial_render(directory, template.name)
         if problem:
             report.add("error", f"{problem}; fix it before printing")
@@ -581,9 +603,19 @@ def json_report(reports: list[Report]) -> str:
 
 def run_check(
     paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None,
+    extra: list[tuple[str, str]] | None = None,
     width: int | None = None,
 ) -> tuple[str, bool]:
-    """The report (for people or for CI) and whether everything passed (no errors)."""
+    """The report (for people or for CI) and whether everything passed (no errors).
+
+    `extra`: (file, message) errors found by the caller, e.g. a clinic's default_set that render cannot load.
+    """
     reports = check_all(paths, library, include_library)
+    for file, message in extra or []:
+        report = next((r for r in reports if r.file == file), None)
+        if report is None:
+            report = Report(file, "clinic")
+            reports.insert(0, report)
+        report.add("error", message)
     text = json_report(reports) if fmt == "json" else text_report(reports, width)
     return text, all(report.errors == 0 for report in reports)

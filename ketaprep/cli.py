@@ -16,7 +16,7 @@ import typer
 # typer 0.28 ships its own copy of click; these are its exception classes.
 from typer._click import exceptions as click_exceptions
 
-from ketaprep.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, KetaprepError, UsageError
+from ketaprep.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, KetaprepError, MissingFile, SetError, UsageError
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -83,11 +83,18 @@ class ClockChoice(str, Enum):
     h24 = "24"
 
 
+def _shown(value: str) -> str:
+    """A value as a message may repeat it: escapes written out (\\x1b), cut to a sensible length."""
+    from ketaprep.limits import shown
+
+    return shown(value)
+
+
 def _parse_start(value: str) -> str:
     from ketaprep.parsing import TIME_EXAMPLES, parse_clock_time
 
     if parse_clock_time(value) is None:
-        raise typer.BadParameter(f'"{value}" is not a time (examples: {TIME_EXAMPLES})')
+        raise typer.BadParameter(f'"{_shown(value)}" is not a time (examples: {TIME_EXAMPLES})')
     return value
 
 
@@ -98,8 +105,8 @@ def _parse_date_option(value: Optional[str]) -> Optional[str]:
         import re
 
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), re.ASCII):
-            raise typer.BadParameter(f'"{value}" is not a day of the calendar (that month has no such day)')
-        raise typer.BadParameter(f'"{value}" is not a date; write it as YYYY-MM-DD (e.g. 2026-11-24)')
+            raise typer.BadParameter(f'"{_shown(value)}" is not a day of the calendar (that month has no such day)')
+        raise typer.BadParameter(f'"{_shown(value)}" is not a date; write it as YYYY-MM-DD (e.g. 2026-11-24)')
     return value
 
 
@@ -111,6 +118,9 @@ def _parse_patient(value: str) -> str:
     """A name as the nurse typed it; control characters (an escape code, a newline) are refused."""
     import unicodedata
 
+    if any(unicodedata.category(c) == "Cs" for c in value):  # a byte that is not UTF-8, kept by surrogateescape
+        raise typer.BadParameter("the name is not valid UTF-8 text (a byte from another encoding); "
+                                 "type it again or set the terminal to UTF-8")
     if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
         raise typer.BadParameter("the name has a control character (a tab, a line break or an escape code); "
                                  "type it on one line")
@@ -141,7 +151,7 @@ def _parse_duration_option(value: Optional[str]) -> Optional[str]:
     from ketaprep.parsing import DURATION_EXAMPLES, read_duration
 
     if value is not None and read_duration(value) is None:
-        raise typer.BadParameter(f'"{value}" is not a duration (examples: {DURATION_EXAMPLES})')
+        raise typer.BadParameter(f'"{_shown(value)}" is not a duration (examples: {DURATION_EXAMPLES})')
     return value
 
 
@@ -298,7 +308,10 @@ def render(
     ] = OutputFormat.terminal,
     output: Annotated[
         Optional[str],
-        typer.Option("--output", "-o", metavar="FILE", help="File to write; - for standard output (the default).",
+        typer.Option("--output", "-o", metavar="FILE", help="File to write; - for standard output (the default). "
+                     "A regular file is replaced in one step, never half-written; a device, FIFO or terminal "
+                     "(/dev/stdout, a named pipe) is written into, never replaced; a symbolic link is followed: "
+                     "the file it points to is replaced and the link is kept.",
                      show_default=False),
     ] = None,
     large_print: LargePrintOption = False,
@@ -359,8 +372,8 @@ def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic
         return library.load(set_ if set_ is not None else "iv-pain-4h")
     try:
         return library.load(profile.default_set)
-    except KetaprepError as exc:
-        raise type(exc)(f"{clinic_path}: default_set: {exc.message}") from None
+    except KetaprepError as exc:  # a default_set that names a missing file is the profile's error
+        raise (SetError if isinstance(exc, MissingFile) else type(exc))(f"{clinic_path}: default_set: {exc.message}") from None
 
 
 def _warn_passed_cutoffs(sheet: Sheet, now: dt.datetime, clock: Optional[Clock]) -> None:
@@ -461,8 +474,14 @@ def check(
         import shutil
 
         width = max(60, min(shutil.get_terminal_size((80, 24)).columns, 120))
+    extra: list[tuple[str, str]] = []
+    if profile is not None and clinic_path is not None:  # the set render and batch would use, found as they find it
+        try:
+            _load_set(library, None, profile, clinic_path)
+        except KetaprepError as exc:
+            extra.append((str(clinic_path), exc.message.removeprefix(f"{clinic_path}: ")))
     text, ok = run_check(targets, library, "json" if format_ == CheckFormat.json else "text", include_library=not paths,
-                         width=width)
+                         width=width, extra=extra)
     typer.echo(text, nl=False)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
@@ -563,7 +582,7 @@ def batch(
                              show_default=False)
     ],
     output_dir: Annotated[
-        Optional[Path],
+        Optional[str],
         typer.Option("--output-dir", "-o", metavar="FOLDER",
                      help="Folder for the handouts. Default: ./handouts-YYYY-MM-DD "
                      "(the list's first date).", show_default=False),
@@ -627,11 +646,16 @@ def batch(
     from ketaprep.zones import check_zone
 
     columns = parse_column_options(column or [])
+    if output_dir is not None and not output_dir.strip():  # "" would quietly be the current folder
+        raise UsageError('--output-dir: the folder name is empty; give a folder, e.g. --output-dir handouts')
     now = _now()
     clinic_path = _clinic_path(clinic)
     profile = _load_clinic(clinic_path)
-    zone = tz or (profile.timezone if profile else "America/Toronto")
+    zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
     check_zone(zone, "--tz", usage=True)
+    library = _library(profile, clinic_path, checked=True)
+    if set_ is not None and not set_.strip():  # an empty --set "$SET" is an error, never the default protocol
+        library.resolve(set_)
     request = batching.Request(
         list_path=list_file,
         fmt=FORMAT_NAMES[OutputFormat(format_.value)],
@@ -642,12 +666,12 @@ def batch(
             templates_dir=_templates_dir(profile, clinic_path),
             alarm_minutes=profile.alarm_minutes if profile else 30,
         ),
-        library=_library(profile, clinic_path, checked=True),
+        library=library,
         clinic=profile,
         zone=zone,
-        default_set=set_ or (profile.default_set if profile else "iv-pain-4h"),
+        default_set=set_ if set_ is not None else (profile.default_set if profile else "iv-pain-4h"),
         default_lang=lang or (profile.lang if profile else "en"),
-        output_dir=output_dir,
+        output_dir=Path(output_dir) if output_dir is not None else None,
         date=parse_date(date) if date else None,
         duration=read_duration(duration) if duration else None,
         clock=_clock(clock),
@@ -734,18 +758,35 @@ def serve(
     run_server(settings, open_browser=open_, started=lambda: _note_no_profile(profile))
 
 
-def main(argv: Optional[list[str]] = None) -> None:
-    """The single error boundary: plain messages on stderr and the documented exit codes."""
+def _safe(message: str) -> str:
+    """What reaches the terminal: no escape code, no byte that is not text, from any value echoed."""
+    from ketaprep.limits import safe_message
+
+    return safe_message(message)
+
+
+def main(argv: Optional[list[str]] = None, interrupt_guarded: bool = False) -> None:
+    """The single error boundary: plain messages on stderr and the documented exit codes.
+
+    `interrupt_guarded`: called by `ketaprep.entry`, which made Ctrl-C exit at once during
+    start-up; from inside this boundary on, Ctrl-C is a KeyboardInterrupt handled below.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
-    command = typer.main.get_command(app)
-    if not args:
-        with command.make_context("ketaprep", ["--help"], resilient_parsing=True) as ctx:
-            typer.echo(command.get_help(ctx))
-        raise SystemExit(EXIT_OK)
     try:
+        if interrupt_guarded:
+            import signal
+
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        command = typer.main.get_command(app)
+        if not args:
+            with command.make_context("ketaprep", ["--help"], resilient_parsing=True) as ctx:
+                typer.echo(command.get_help(ctx))
+            raise SystemExit(EXIT_OK)
         code = command.main(args=args, prog_name="ketaprep", standalone_mode=False)
+        if code == 130 and isinstance(code, int):  # Typer turns a Ctrl-C inside a command into exit code 130
+            typer.echo("stopped.", err=True)
     except click_exceptions.NoArgsIsHelpError as exc:
         assert exc.ctx is not None
         typer.echo(exc.ctx.get_help())
@@ -756,14 +797,18 @@ def main(argv: Optional[list[str]] = None) -> None:
         where = exc.ctx.command_path if exc.ctx else "ketaprep"
         if where == "ketaprep" and args and args[0] in getattr(command, "commands", {}):
             where = f"ketaprep {args[0]}"
-        typer.echo(f"{where}: {exc.format_message()}", err=True)
+        typer.echo(_safe(f"{where}: {exc.format_message()}"), err=True)
         typer.echo(f"Try: {where} --help", err=True)
         code = EXIT_USAGE
     except KetaprepError as exc:
         if debug:
             raise
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(_safe(f"error: {exc.message}"), err=True)
         code = exc.exit_code
+    except typer.Exit as exc:  # typer.Exit raised outside a command (Ctrl-C in Typer's own code)
+        code = exc.exit_code
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            typer.echo("stopped.", err=True)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("stopped.", err=True)
         code = 130
@@ -778,9 +823,13 @@ def main(argv: Optional[list[str]] = None) -> None:
 
         if isinstance(exc, TemplateError) or in_template(exc):  # a clinic's own template: say which file and line
 
-            typer.echo(f"error: template {template_error_message(exc)}", err=True)
+            typer.echo(_safe(f"error: template {template_error_message(exc)}"), err=True)
             typer.echo("  run: ketaprep check on the clinic's templates folder", err=True)
         else:
             typer.echo(f"error: unexpected {type(exc).__name__}; run again with --debug for details", err=True)
         code = EXIT_FAILED
+    if interrupt_guarded:  # the work is done: a Ctrl-C while Python shuts down changes nothing
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise SystemExit(code if isinstance(code, int) else EXIT_OK)

@@ -26,6 +26,10 @@ class UsageError(KetaprepError):
     exit_code = EXIT_USAGE
 
 
+class MissingFile(UsageError):
+    """A file named on the command line does not exist (exit 2, whether it is the list, --set or --clinic)."""
+
+
 class SetError(KetaprepError):
     """An instruction set or clinic profile is invalid (exit 1)."""
 

@@ -33,7 +33,14 @@ def catalog_path(lang: str, suffix: str = ".mo") -> Path:
 
 def has_catalog(lang: str) -> bool:
     """English needs none; any other language needs its compiled catalog."""
-    return lang == SOURCE_LANGUAGE or catalog_path(lang).is_file()
+    if lang == SOURCE_LANGUAGE:
+        return True
+    if len(lang) > 35 or "/" in lang or "\\" in lang or lang.startswith("."):  # never a language tag: no file looked up
+        return False
+    try:
+        return catalog_path(lang).is_file()
+    except OSError:
+        return False
 
 
 @cache
@@ -68,7 +75,9 @@ def parse_lang(value: str) -> list[str]:
     bad = [part for part in parts if part not in known]
     if not value.strip() or bad or len(set(parts)) != len(parts):
         shown = ", ".join(known)
-        raise ValueError(f'"{value}" is not a language; use one of {shown}, or two joined by + (e.g. en+fr)')
+        from ketaprep.limits import shown as cut
+
+        raise ValueError(f'"{cut(value)}" is not a language; use one of {shown}, or two joined by + (e.g. en+fr)')
     return parts
 
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ketaprep.errors import SetError
+from ketaprep.errors import MissingFile, SetError
 from ketaprep.models import Clinic, InstructionSet, dec_hook
 from ketaprep.yamlsource import LineMap, PathKey, dotted, load_yaml, where
 
@@ -195,6 +195,9 @@ _TYPE_WORDS = {
 
 def _plain_types(problem: str) -> str:
     """msgspec's "expected `array`, got `str`" in words a nurse knows: "expected a list, got text"."""
+    bound = re.fullmatch(r"expected `int` ([<>]=) (-?\d+)", problem)
+    if bound:
+        return f"expected a whole number {'at most' if bound.group(1) == '<=' else 'at least'} {bound.group(2)}"
     match = re.fullmatch(r"expected `([^`]+)`, got `([^`]+)`", problem)
     if not match:
         return problem
@@ -212,7 +215,7 @@ def _plain_types(problem: str) -> str:
 def load_set(path: Path, library: SetLibrary | None = None, _chain: tuple[Path, ...] = ()) -> LoadedSet:
     """Load and validate one set, following `extends:`; the hash covers what was loaded."""
     library = library or SetLibrary()
-    data, lines, raw = load_yaml(path)
+    data, lines, raw = load_yaml(path, "set", confine=path.parent)
     sha = hashlib.sha256(raw)
     if isinstance(data, dict) and isinstance(data.get("extends"), str):
         parent_id = data["extends"]
@@ -224,7 +227,10 @@ def load_set(path: Path, library: SetLibrary | None = None, _chain: tuple[Path, 
         if parent_path.resolve() in {p.resolve() for p in chain}:
             loop = " -> ".join(str(p) for p in chain + (parent_path,))
             raise SetError(f"{where(lines, ('extends',), str(path))}: extends: \"{parent_id}\" makes a loop ({loop})")
-        parent = load_set(parent_path, library, chain)
+        try:
+            parent = load_set(parent_path, library, chain)
+        except MissingFile as exc:  # the set names it: the set's error
+            raise SetError(f"{where(lines, ('extends',), str(path))}: extends: {exc.message}") from None
         parent_data = msgspec.to_builtins(parent.model, enc_hook=_enc_hook)
         parent_data.pop("extends", None)
         data = _merge(parent_data, data)
@@ -269,7 +275,7 @@ def clinic_problems(path: Path) -> tuple[Clinic | None, list[str]]:
     Checked as strictly as a set: each field's type, the time zone, the languages, and that
     `sets_dir` and `templates_dir` are folders (relative to the profile's own folder).
     """
-    data, lines, _raw = load_yaml(path)
+    data, lines, _raw = load_yaml(path, "clinic profile")
     name = str(path)
     if not isinstance(data, dict):
         return None, [f"{name}: expected a mapping of fields at the top level"]

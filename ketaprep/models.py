@@ -8,7 +8,7 @@ msgspec; the rules that need the whole set (required safety content) live in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -205,6 +205,10 @@ Lang = str
 """`en`, `fr`, `en+fr`, or any language with a catalog in ketaprep/locale (checked when loaded)."""
 
 
+MAX_ALARM_MINUTES = 7 * 24 * 60
+"""A reminder at most a week before its cut-off."""
+
+
 class Clinic(_Model):
     """A clinic profile: who the handout comes from and the clinic's defaults."""
 
@@ -217,7 +221,7 @@ class Clinic(_Model):
     clock: Clock | None = None
     sets_dir: str | None = None
     templates_dir: str | None = None
-    alarm_minutes: int = 30
+    alarm_minutes: Annotated[int, msgspec.Meta(ge=0, le=MAX_ALARM_MINUTES)] = 30
     appointment_types: dict[str, str] = msgspec.field(default_factory=dict)
     hours: Hours | None = None
     """The clinic's hours: the earliest and latest treatment start, for every set."""

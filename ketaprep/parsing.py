@@ -63,6 +63,8 @@ def parse_duration(text: str) -> dt.timedelta | None:
     match = _DURATION_RE.match(text.strip().lower()) if isinstance(text, str) else None
     if not match or not any(match.groupdict().values()):
         return None
+    if any(len(value or "") > 9 for value in match.groupdict().values()):  # far too long (and int() refuses 4,300 digits)
+        return None
     days, hours, minutes = (int(match.group(k) or 0) for k in ("d", "h", "m"))
     if days * 1440 + hours * 60 + minutes > MAX_DURATION_MINUTES:  # a typo, and it would overflow the calendar
         return None

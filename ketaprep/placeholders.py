@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
 
 from ketaprep.errors import SetError
+from ketaprep.templates_env import sandbox
 from ketaprep.timefmt import single_period
 from ketaprep.yamlsource import PathKey, dotted, where
 
@@ -20,7 +20,7 @@ FIELDS = ("patient", "clinic_name", "clinic_phone", "appointment_date", "start_t
           "monitoring_length")
 """Patient and appointment fields a text may use, besides the set's event keys."""
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV = sandbox(autoescape=False, keep_trailing_newline=False)
 
 
 class CompiledTexts:
@@ -58,7 +58,7 @@ class CompiledTexts:
                 template = _ENV.from_string(value)
                 try:  # a trial render with sample values: what fails here would fail on a patient's sheet
                     template.render(sample)
-                except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+                except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
                     raise SetError(f"{at}: placeholder cannot be filled in ({exc}); write a plain one such as "
                                    "{{ last_meal }}") from None
                 self._templates[(path, lang)] = template
@@ -69,7 +69,7 @@ class CompiledTexts:
             return template
         try:
             rendered = template.render(context)
-        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError):
+        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError):
             # no details: the values are this patient's
             raise SetError(f"{self._where[(path, lang)]}: placeholder cannot be filled in for this appointment") from None
         return single_period(rendered)

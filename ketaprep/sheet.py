@@ -85,6 +85,13 @@ def write(fmt: Format, sheets: list[Sheet], options: Options) -> bytes:
     """Write sheets in a format; more than one sheet makes a combined file."""
     import importlib
 
+    from ketaprep.templates_env import is_template_error, template_failure
+
     module = importlib.import_module(f"ketaprep.formats.{fmt}_format")
-    data: bytes = module.write(sheets, options)
+    try:
+        data: bytes = module.write(sheets, options)
+    except Exception as exc:  # a clinic template's error is this sheet's failure, named by template and line
+        if is_template_error(exc):
+            raise template_failure(exc) from None
+        raise
     return data

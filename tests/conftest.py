@@ -126,3 +126,15 @@ def make_xlsx(path: Path, rows: list[list[Any]], title: str = "Appointments", ex
                 cell.number_format = "yyyy-mm-dd"
     book.save(path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The hostile-input tally (tests/hostile_tally.py): inputs tried and every count that must be zero."""
+    import sys
+
+    tally = sys.modules.get("hostile_tally")
+    lines = tally.summary_lines() if tally is not None else []
+    if lines:
+        terminalreporter.section("hostile and broken inputs")
+        for line in lines:
+            terminalreporter.write_line(line)

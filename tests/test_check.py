@@ -378,14 +378,14 @@ def test_a_template_that_fails_on_a_sample_handout_is_an_error_with_file_and_lin
     result = run(cli, clinic)
     assert result.code == 1
     assert (
-        f"error: {templates / 'handout.txt.j2'}, line 2: 'ketaprep.handout.Handout object' has no attribute 'nosuch' "
+        f"error: {templates / 'handout.txt.j2'}, line 2: uses \"nosuch\", which is not defined "
         "(in a sample en handout); fix it before printing"
     ) in result.out
     assert result.out.rstrip().endswith("2 file(s) checked: 1 error(s), 0 warning(s)")
     rendered = cli("render", "--start", "09:00", "--date", "2026-11-24", "--clinic", str(clinic), "--format", "text")
     assert rendered.code == 1
     assert rendered.err.splitlines()[-2:] == [
-        f"error: template {templates / 'handout.txt.j2'}, line 2: 'ketaprep.handout.Handout object' has no attribute 'nosuch'",
+        f"error: template {templates / 'handout.txt.j2'}, line 2: uses \"nosuch\", which is not defined",
         "  run: ketaprep check on the clinic's templates folder",
     ]
 

@@ -392,9 +392,9 @@ def test_a_set_file_with_a_bad_field_exits_1_naming_file_line_and_field(cli: Any
     assert "allowed values: im, intranasal, iv, oral, subcutaneous, sublingual" in cli("check", str(path)).out
 
 
-def test_a_missing_set_file_exits_1(cli: Any, tmp_path: Path) -> None:
+def test_a_missing_set_file_exits_2_like_a_missing_list(cli: Any, tmp_path: Path) -> None:
     result = cli("render", "--start", "09:00", *DAY, "--set", str(tmp_path / "gone.yaml"))
-    assert result.code == 1
+    assert result.code == 2
     assert result.err.endswith(f"error: {tmp_path / 'gone.yaml'}: no such file\n")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ketaprep.errors import SetError
+from ketaprep.errors import KetaprepError, SetError
 from ketaprep.loader import SetLibrary, builtin_dir, load_clinic, load_set
 
 ALLOWED_FIELDS = (
@@ -227,7 +227,7 @@ def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(SetError) as err:
+    with pytest.raises(KetaprepError) as err:
         load_set(tmp_path / "nothing.yaml", SetLibrary([tmp_path]))
     assert err.value.message == f"{tmp_path / 'nothing.yaml'}: no such file"
 
@@ -235,13 +235,13 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     path = tmp_path / "latin.yaml"
     path.write_bytes(VALID.replace("Fixture set", "Caf\xe9").encode("latin-1"))
-    with pytest.raises(SetError, match=r"latin\.yaml: not UTF-8 text \(byte \d+\); save it as UTF-8"):
+    with pytest.raises(SetError, match=r"latin\.yaml, line 5: not UTF-8 text \(byte \d+\); save it as UTF-8"):
         load_set(path, SetLibrary([tmp_path]))
 
 
 def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     message = error_of(tmp_path, VALID + "#" * 1_000_001 + "\n")
-    assert message == f"{tmp_path / 'fx-set.yaml'}: file is larger than 1,000,000 bytes; is it the right file?"
+    assert message == f"{tmp_path / 'fx-set.yaml'}: the set is larger than 1,000,000 bytes (the limit); is it the right file?"
 
 
 def test_yaml_tags_for_python_objects_are_refused(tmp_path: Path) -> None:

@@ -15,6 +15,10 @@ from typing import IO
 from ketaprep.errors import KetaprepError, UsageError
 
 TEMP_PREFIX, TEMP_SUFFIX = ".ketaprep-", ".part"
+INCOMPLETE = (
+    b'{\n  "complete": false,\n  "note": "a ketaprep batch is writing this folder again; until it ends, '
+    b'the files here may not match an earlier manifest"\n}\n'
+)
 
 
 class DiskError(Exception):
@@ -37,16 +41,50 @@ class Folder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.temps: set[str] = set()
+        self._lock: int | None = None
 
     def prepare(self) -> None:
         try:
             if self.path.exists() and not self.path.is_dir():
                 raise UsageError(f"{self.path}: exists and is not a folder; choose another --output-dir")
             self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._take_lock()
             for stale in self.path.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):  # left by a run that was killed
                 stale.unlink(missing_ok=True)
+            if (self.path / "manifest.json").exists():
+                # before anything is replaced: a run killed midway never leaves `complete: true` over
+                # files that no longer match it
+                self.write("manifest.json", INCOMPLETE, sync=True)
+        except DiskError as exc:
+            self.release()
+            raise KetaprepError(exc.message) from None
         except OSError as exc:
+            self.release()
             raise KetaprepError(f"{self.path}: cannot write here ({exc.strerror})") from None
+
+    def _take_lock(self) -> None:
+        import fcntl
+
+        # the folder itself is locked (flock), so no lock file is left among the handouts
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise UsageError(
+                    f"{self.path}: another ketaprep batch is writing into this folder right now; "
+                    "wait for it to finish, or choose another --output-dir"
+                ) from None
+            raise
+        self._lock = fd
+
+    def release(self) -> None:
+        """Let the next batch into the folder."""
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)
+            self._lock = None
 
     @contextlib.contextmanager
     def open(self, name: str, sync: bool = False) -> Iterator[IO[bytes]]:
@@ -82,6 +120,7 @@ class Folder:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             self.temps.discard(temp)
+        self.release()
 
 
 def disk_message(exc: OSError, folder: Path) -> str:

@@ -37,6 +37,9 @@ class ConsoleReporter:
     def _echo(self, text: str) -> None:
         import sys
 
+        from ketaprep.limits import safe_message
+
+        text = safe_message(text)  # a cell's escape code is shown as \x1b, never sent to the terminal
         if self._progress is not None:
             from rich.text import Text
 

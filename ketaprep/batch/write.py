@@ -236,16 +236,21 @@ def _write_pdf(
                 failed(entry, exc)
         if not built:
             continue
-        sheets = [sheet for _entry, sheet in built]
-        try:
-            reader, parts = split(write(sheets, options), sheets, options)
-        except KetaprepError as exc:
-            for entry, _sheet in built:
-                failed(entry, exc)
-            continue
-        for (entry, sheet), data in zip(built, parts, strict=True):
-            writer.save(entry, f"{entry.stem}.pdf", data, sheet)
-        writer.later(partial(joiner.add, reader))  # in the writer thread, which now owns the reader
+        pieces = [built]
+        while pieces:
+            piece = pieces.pop(0)
+            sheets = [sheet for _entry, sheet in piece]
+            try:
+                reader, parts = split(write(sheets, options), sheets, options)
+            except KetaprepError as exc:
+                if len(piece) > 1:  # one patient's failure is that patient's: compile each alone to find it
+                    pieces[:0] = [[item] for item in piece]
+                    continue
+                failed(piece[0][0], exc)
+                continue
+            for (entry, sheet), data in zip(piece, parts, strict=True):
+                writer.save(entry, f"{entry.stem}.pdf", data, sheet)
+            writer.later(partial(joiner.add, reader))  # in the writer thread, which now owns the reader
     writer.flush()  # every patient's file first: the print file is the last to appear
     if joiner.pages:
         with folder.open(COMBINED["pdf"], sync=True) as handle:

@@ -72,8 +72,15 @@ def parts(sheet: Sheet, options: Options) -> tuple[str, str, str]:
         yield sheet
         marks.append(len(out))
 
-    for piece in _generate(sheet, tracked(), options):
-        out.append(piece)
+    from ketaprep.templates_env import is_template_error, template_failure
+
+    try:
+        for piece in _generate(sheet, tracked(), options):
+            out.append(piece)
+    except Exception as exc:  # this sheet's failure, by template and line
+        if is_template_error(exc):
+            raise template_failure(exc) from None
+        raise
     if len(marks) != 2:
         raise ValueError("the HTML template does not loop over `sheets` once")
     return "".join(out[: marks[0]]), "".join(out[marks[0] : marks[1]]), "".join(out[marks[1] :])

@@ -77,14 +77,21 @@ def source(sheets: Iterable[Sheet], options: Options) -> str:
     listed = list(sheets)
     if not listed:
         raise ValueError("a PDF handout needs at least one sheet")
-    template = environment("typst", options.templates_dir).get_template(TEMPLATE)
-    return template.render(
-        first=listed[0],
-        sheets=listed,
-        paper=options.paper,
-        large_print=options.large_print,
-        duplex=options.duplex,
-    )
+    from ketaprep.templates_env import is_template_error, template_failure
+
+    try:
+        template = environment("typst", options.templates_dir).get_template(TEMPLATE)
+        return template.render(
+            first=listed[0],
+            sheets=listed,
+            paper=options.paper,
+            large_print=options.large_print,
+            duplex=options.duplex,
+        )
+    except Exception as exc:  # these sheets' failure, by template and line
+        if is_template_error(exc):
+            raise template_failure(exc) from None
+        raise
 
 
 def creation_time(sheet: Sheet) -> dt.datetime:
@@ -100,6 +107,7 @@ def write(sheets: list[Sheet], options: Options) -> bytes:
     markup = source(sheets, options)
     check_printable(sheets, markup)
     root = options.templates_dir or TEMPLATE_DIR
+    check_root(root)
     try:
         pdf = typst.compile(  # type: ignore[call-overload]  # the stub ties root's type to the input's
             markup.encode("utf-8"),
@@ -116,6 +124,34 @@ def write(sheets: list[Sheet], options: Options) -> bytes:
             release_memory()
     assert isinstance(pdf, bytes)
     return pdf
+
+
+def check_root(root: Path) -> None:
+    """What a Typst template may read (a logo) stays in its folder: a link out of it, a FIFO or a
+    device there is refused before Typst compiles (Typst itself keeps paths inside the root)."""
+    import os
+    import stat
+
+    from ketaprep.limits import MAX_TEMPLATE_BYTES, check_confined
+
+    seen = 0
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            seen += 1
+            if seen > 10_000:
+                raise KetaprepError(f"{root}: the templates folder holds more than 10,000 files; keep only the templates there")
+            path = Path(folder) / name
+            check_confined(path, root, "template")
+            try:
+                info = path.stat()
+            except OSError:
+                raise KetaprepError(f"{path}: is a broken link; remove it from the templates folder") from None
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                raise KetaprepError(f"{path}: is not a regular file (a device, FIFO or socket); "
+                                    "remove it from the templates folder")
+            if stat.S_ISREG(info.st_mode) and info.st_size > 20 * MAX_TEMPLATE_BYTES:
+                raise KetaprepError(f"{path}: is larger than {20 * MAX_TEMPLATE_BYTES:,} bytes; "
+                                    "keep only templates and small images there")
 
 
 def release_memory() -> None:

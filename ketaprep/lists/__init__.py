@@ -26,7 +26,12 @@ def read_list(
     zone: str = "America/Toronto",
 ) -> tuple[Kind, set[str], Iterator[ListRow]]:
     """The list's kind, the fields it has, and its rows (a stream)."""
+    from ketaprep.lists.guard import check_list_file, check_workbook, is_zip
+
+    check_list_file(path)  # before any reader: a FIFO, a device or an oversized file is refused
     kind = detect_kind(path)
+    if is_zip(path):  # a workbook's zip and XML, whichever reader then opens it
+        check_workbook(path, kind)
     if sheet is not None and kind not in WORKBOOKS:
         raise UsageError("--sheet is for workbooks only (.xlsx, .xls, .ods)")
     if kind == "fhir":

@@ -205,7 +205,7 @@ def find_header(
             "add a header row (e.g. Patient, Date, Start, Set)"
         )
     missing: list[Field] = [name for name in ("patient", "start") if name not in found]
-    listed = ", ".join(f'"{h}"' for h in first if h)
+    listed = _column_names(first)
     named = [name for name in missing if mapping.get(name)]
     if named:
         raise UsageError(
@@ -218,6 +218,28 @@ def find_header(
         f"  name the columns with {hints}, or call them "
         + " and ".join(f'"{ALIASES[name][0].title()}"' for name in missing)
     )
+
+
+KNOWN_COLUMNS = frozenset({
+    *(alias for aliases in ALIASES.values() for alias in aliases),
+    "status", "type", "appointmenttype", "provider", "doctor", "physician", "room", "location", "notes", "note",
+    "comment", "comments", "id", "mrn", "chart", "chartno", "healthcard", "dob", "birthdate", "dateofbirth", "phone",
+    "email", "reason", "visittype", "service", "end", "endtime", "length", "minutes", "first", "firstname", "last",
+    "lastname", "surname", "givenname", "familyname", "given", "family", "clinic", "resource", "booked",
+    "client", "clientname", "appt", "appttime", "apptdate", "apptstart", "appointment", "appointmentstart", "visit",
+    "visitdate", "visittime", "when", "hour", "slot", "nom", "prenom", "patiente", "heure", "rendezvous", "protocole",
+    "langue", "duree", "statut", "patientid", "age", "sex", "gender", "insurance", "referral", "arrival", "who",
+})
+
+
+def _column_names(cells: list[str]) -> str:
+    """The header row's names as a message may show them: only words known as column names; any other
+    cell is counted, never quoted (a list without a header row has a patient's name there)."""
+    shown = [f'"{h}"' for h in cells if h and normalize(h) in KNOWN_COLUMNS]
+    hidden = sum(1 for h in cells if h and normalize(h) not in KNOWN_COLUMNS)
+    if hidden:
+        shown.append(f"{hidden} other column(s) (not shown: the row may be a patient's)")
+    return ", ".join(shown)
 
 
 def _blank(cells: list[Any] | tuple[Any, ...]) -> bool:

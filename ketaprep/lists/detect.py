@@ -43,6 +43,10 @@ def detect_kind(path: Path) -> Kind:
     text = head.lstrip(codecs.BOM_UTF8).lstrip()
     if text.startswith(b"{"):
         return "fhir"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and \
+            head.decode("utf-16", "replace").lstrip("\ufeff \r\n\t").startswith("{"):
+        raise UsageError(f"{path}: looks like a FHIR JSON file saved as UTF-16; a FHIR file must be UTF-8 JSON "
+                         "(export it again as UTF-8)")
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UsageError(f"{path}: {NOT_A_LIST}")
     if path.suffix.lower() in (".pdf", ".docx", ".doc", ".xls", ".xlsx", ".ods", ".zip"):

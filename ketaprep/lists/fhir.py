@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ketaprep.errors import KetaprepError, UsageError
+from ketaprep.lists.guard import bounded_loads
 from ketaprep.lists.row import MAX_ROWS, ListRow
 from ketaprep.lists.status import CANCELLED, IN_ERROR, NO_SHOW
 from ketaprep.lists.values import type_text
@@ -53,7 +54,7 @@ def read_fhir(path: Path, appointment_types: dict[str, str], zone: str) -> tuple
         raise UsageError(f"{path}: a FHIR file must be UTF-8 JSON") from None
     lines = False
     try:
-        data = json.loads(text)
+        data = bounded_loads(path, text)
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise UsageError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
@@ -104,7 +105,7 @@ def _ndjson(path: Path, text: str) -> list[Any]:
             entries.append(None)  # keeps the numbering: entry N is line N
             continue
         try:
-            resource = json.loads(line)
+            resource = bounded_loads(path, line)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path}: line {number}: not valid JSON ({exc.msg}); NDJSON holds one "
                              "resource a line") from None
@@ -151,6 +152,9 @@ def _rows(
             continue  # included Patients, OperationOutcomes: not appointments
         where = f"{word} {index}"
         status = resource.get("status")
+        if not isinstance(status, (str, type(None))):  # `"status": ["booked"]`: this entry's problem only
+            yield ListRow(index, {}, where=where, problem="status is not a FHIR code (e.g. \"booked\")")
+            continue
         if status in NOT_ROWS:
             yield ListRow(index, {}, where=where, skip=f"the appointment is {NOT_ROWS[status]}")
             continue
@@ -168,6 +172,8 @@ def _rows(
             values["booked"] = _booked(resource)
         except ValueError as exc:
             problem = str(exc)
+        except (TypeError, AttributeError, KeyError, OverflowError, RecursionError):  # a field of the wrong JSON type
+            problem = "a field has the wrong JSON type (a list, text or number where FHIR puts another); fix the export"
         yield ListRow(index, values, where=where, problem=problem)
 
 
@@ -212,7 +218,10 @@ def _patient(resource: dict[str, Any], patients: dict[str, dict[str, Any]]) -> t
         if isinstance(c, dict) and c.get("resourceType") == "Patient" and isinstance(c.get("id"), str)
     }
     found: list[tuple[str | None, dict[str, Any] | None]] = []
-    for participant in resource.get("participant") or []:
+    participants = resource.get("participant") or []
+    if not isinstance(participants, list):
+        raise TypeError("participant")
+    for participant in participants:
         actor = participant.get("actor") if isinstance(participant, dict) else None
         if not isinstance(actor, dict):
             continue
@@ -268,7 +277,10 @@ def _codes(resource: dict[str, Any]) -> list[tuple[str, str]]:
     """(system, code) of the appointment type, then of each service type and category."""
     out: list[tuple[str, str]] = []
     for concept in _concepts(resource):
-        for coding in concept.get("coding") or []:
+        codings = concept.get("coding") or []
+        if not isinstance(codings, list):
+            raise TypeError("coding")  # the entry's problem: a field of the wrong JSON type
+        for coding in codings:
             if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 out.append((str(coding.get("system") or ""), coding["code"]))
     return out
@@ -278,7 +290,9 @@ def _concepts(resource: dict[str, Any]) -> list[dict[str, Any]]:
     concepts = [resource.get("appointmentType")]
     for key in ("serviceType", "serviceCategory"):
         found = resource.get(key)
-        concepts += list(found) if isinstance(found, list) else []
+        if found is not None and not isinstance(found, list):
+            raise TypeError(key)  # the entry's problem: a field of the wrong JSON type
+        concepts += found or []
     return [c for c in concepts if isinstance(c, dict)]
 
 
@@ -322,6 +336,8 @@ def _booked(resource: dict[str, Any]) -> dt.timedelta | None:
     """The booked length (minutesDuration, else end - start): used only for sets whose length varies."""
     minutes = resource.get("minutesDuration")
     if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+        if minutes > 7 * 24 * 60:
+            raise ValueError("minutesDuration is longer than a week; check the export")
         return dt.timedelta(minutes=minutes)
     start, end = resource.get("start"), resource.get("end")
     if isinstance(start, str) and isinstance(end, str):
