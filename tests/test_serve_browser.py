@@ -367,8 +367,10 @@ def test_keyboard_alone_checks_and_prints_the_days_list(page: Any, tmp_path: Pat
     tab_to(page, "Check list")
     page.keyboard.press("Enter")
     page.locator("#summary").wait_for()
+    page.wait_for_load_state("load")  # the answer page is whole before the keyboard moves on it
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     tab_to(page, "Download PDF")
-    with page.expect_download() as info:
+    with page.expect_download(timeout=120_000) as info:
         page.keyboard.press("Enter")
     assert "Ada Test" in pdf_text(Path(info.value.path()).read_bytes(), tmp_path)
 
