@@ -218,4 +218,6 @@ class Clinic(_Model):
     sets_dir: str | None = None
     templates_dir: str | None = None
     alarm_minutes: int = 30
+    printer: str | None = None
+    """The CUPS queue `--print` uses when no --printer is given (else the computer's default)."""
     appointment_types: dict[str, str] = msgspec.field(default_factory=dict)

@@ -30,6 +30,8 @@ class Options:
     width: int = 80
     color: bool = False
     alarm_minutes: int = 30
+    document_title: str | None = None
+    """The file's own title (a batch's print file: the list and its date); None: the first sheet's."""
 
 
 @dataclass(frozen=True)

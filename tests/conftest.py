@@ -75,3 +75,11 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{name} is required in CI (.ci/run installs it)")
     pytest.skip(f"{name} is not installed")
+
+
+@pytest.fixture
+def cups_queue(tmp_path: Path) -> Iterator[object]:
+    """A fresh raw CUPS queue whose backend keeps each job (tests/cups_queue.py); removed after."""
+    from cups_queue import make_queue
+
+    yield from make_queue(tmp_path)

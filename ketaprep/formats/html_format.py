@@ -52,6 +52,7 @@ def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options) -> Iterat
         paper=options.paper,
         large_print=options.large_print,
         duplex=options.duplex,
+        document_title=options.document_title,
         nb=keep_together,
     )
 
