@@ -388,6 +388,7 @@ def render(
     ] = None,
 ) -> None:
     from ketaprep.parsing import parse_clock_time, parse_date, parse_duration
+    from ketaprep.reminders import DEFAULT_EVENING as EVENING
     from ketaprep.sheet import Options, generated_date, make_sheet, write
     from ketaprep.timeline import Appointment
     from ketaprep.zones import check_zone
@@ -423,6 +424,8 @@ def render(
         width=width,
         color=is_tty and format_ == OutputFormat.terminal and "NO_COLOR" not in os.environ,
         alarm_minutes=profile.alarm_minutes if profile else 30,
+        evening_reminder=profile.evening_reminder.time if profile else EVENING,
+        qr_codes=profile.qr_codes if profile else True,
     )
     data = write(FORMAT_NAMES[format_], [sheet], options)
     if not print_ or output is not None:
@@ -650,6 +653,7 @@ def batch(
     from ketaprep import batch as batching
     from ketaprep.lists import parse_column_options
     from ketaprep.parsing import parse_date, parse_duration
+    from ketaprep.reminders import DEFAULT_EVENING as EVENING
     from ketaprep.sheet import Options, generated_date
     from ketaprep.zones import check_zone
 
@@ -674,6 +678,8 @@ def batch(
             duplex=duplex,
             templates_dir=_templates_dir(profile, clinic_path),
             alarm_minutes=profile.alarm_minutes if profile else 30,
+            evening_reminder=profile.evening_reminder.time if profile else EVENING,
+            qr_codes=profile.qr_codes if profile else True,
         ),
         library=_library(profile, clinic_path),
         clinic=profile,

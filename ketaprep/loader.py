@@ -254,4 +254,10 @@ def load_clinic(path: Path) -> Clinic:
         clinic.lang = "+".join(parse_lang(clinic.lang))
     except ValueError as exc:
         raise SetError(f"{where(lines, ('lang',), str(path))}: lang: {exc}") from None
+    from ketaprep.reminders import EARLIEST_EVENING, NIGHT_STARTS
+
+    if not EARLIEST_EVENING <= clinic.evening_reminder.time < NIGHT_STARTS:
+        raise SetError(f"{where(lines, ('evening_reminder',), str(path))}: evening_reminder: "
+                       f"{clinic.evening_reminder.time:%H:%M} is not in the evening; reminders never ring from "
+                       "22:00 to 05:59,\n  so give a time from 12:00 to 21:59 (e.g. 20:00)")
     return clinic

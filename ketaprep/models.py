@@ -219,5 +219,9 @@ class Clinic(_Model):
     templates_dir: str | None = None
     alarm_minutes: int = 30
     printer: str | None = None
+    evening_reminder: ClockTime = msgspec.field(default_factory=lambda: ClockTime(dt.time(20, 0)))
+    """When a reminder due in the night (22:00 to 05:59) rings instead, the evening before (12:00 to 21:59)."""
+    qr_codes: bool = True
+    """The printed handout carries QR codes a phone turns into calendar events."""
     """The CUPS queue `--print` uses when no --printer is given (else the computer's default)."""
     appointment_types: dict[str, str] = msgspec.field(default_factory=dict)
