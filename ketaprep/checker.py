@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ketaprep import readability
-from ketaprep.errors import KetaprepError
+from ketaprep.errors import KetaprepError, SetError
 from ketaprep.i18n import DOMAIN, LOCALE_DIR, SOURCE_LANGUAGE, catalog_path, has_catalog
-from ketaprep.loader import SetLibrary, load_clinic, load_set
+from ketaprep.loader import SetLibrary, clinic_problems, load_set
 from ketaprep.safety import SECTION_NAMES, Problem, plausibility, problems, texts_of
 from ketaprep.yamlsource import PathKey, dotted, load_yaml, where
 
@@ -89,18 +89,48 @@ def _all_problems() -> Iterator[None]:
 
 
 def check_set(path: Path, library: SetLibrary) -> Report:
+    return _checked_set(path, library)[0]
+
+
+def _checked_set(path: Path, library: SetLibrary) -> tuple[Report, LoadedSet | None]:
+    """The set's report, and the set itself when it loads (even with errors)."""
     report = Report(str(path), "set")
     try:
         with _all_problems():
             loaded = load_set(path, library)
     except KetaprepError as exc:
         report.add("error", exc.message)
-        return report
+        return report, None
     for problem in problems(loaded) + plausibility(loaded):
         report.problem(problem)
     _check_languages(loaded, report)
     _check_grades(loaded, report)
-    return report
+    return report, loaded
+
+
+def load_for_print(library: SetLibrary, id_or_path: str) -> tuple[LoadedSet, list[str]]:
+    """A set that passes `ketaprep check`, with the check's warnings (for stderr).
+
+    Any error the check would report (schema, safety content, translations, a reading grade
+    above 10, a restriction that ends before discharge) refuses the set in one line that
+    names the file and says how to see the errors: nothing of it reaches a patient's sheet.
+    """
+    path = library.resolve(id_or_path)
+    if not path.is_file():
+        raise SetError(f"{path}: no such file")
+    report, loaded = _checked_set(path, library)
+    if report.errors or loaded is None:
+        first = next(f for f in report.findings if f.level == "error")
+        where_ = f", line {first.line}" if first.line else ""
+        more = f" (and {report.errors - 1} more)" if report.errors > 1 else ""
+        raise SetError(f"{path}{where_}: {first.message.splitlines()[0]}{more}; "
+                       f"nothing is printed until it passes: ketaprep check {path}")
+    warnings = []
+    for finding in report.findings:
+        if finding.level == "warning":
+            where_ = f", line {finding.line}" if finding.line else ""
+            warnings.append(f"{path}{where_}: {finding.message.splitlines()[0]}")
+    return loaded, warnings
 
 
 def _line(loaded: LoadedSet, path: PathKey) -> int | None:
@@ -144,15 +174,49 @@ def _check_languages(loaded: LoadedSet, report: Report) -> None:
                     report.add("warning", f"{where_}: {message}", line)
 
 
+SAMPLE_DAY = (2026, 11, 24)
+"""The sample appointment grades are taken on: a Tuesday at 9:00 (or the set's earliest hour)."""
+
+
+def printed_sections(loaded: LoadedSet) -> dict[str, dict[str, list[str]]]:
+    """language -> section -> its items as they print on a sample 9:00 sheet (times in place).
+
+    A placeholder graded as a bare word would hide what the patient reads: "jusqu’au jeudi
+    26 novembre à 17 h" is six words, not one. Where no sample sheet can be made (the set has
+    other errors), the written text is graded instead.
+    """
+    import datetime as dt
+
+    from ketaprep.sheet import make_sheet
+    from ketaprep.timeline import Appointment
+
+    model = loaded.model
+    start = dt.time(9, 0)
+    if model.hours is not None and not model.hours.earliest.time <= start <= model.hours.latest.time:
+        start = model.hours.earliest.time
+    length = None if model.treatment.duration else (model.treatment.max_duration or model.treatment.min_duration)
+    appointment = Appointment(dt.date(*SAMPLE_DAY), start, duration=length.delta if length else None)
+    out: dict[str, dict[str, list[str]]] = {}
+    for lang in model.languages:
+        try:
+            sheet = make_sheet(loaded, appointment, None, lang, None, dt.date(*SAMPLE_DAY))
+        except (KetaprepError, LookupError, ValueError, RuntimeError, StopIteration):
+            continue  # the set's other errors are reported; its written text is graded
+        handout = sheet.handouts[0]
+        out[lang] = {section.key: list(section.items) for section in (*handout.sections, handout.emergency)}
+    return out
+
+
 def _check_grades(loaded: LoadedSet, report: Report) -> None:
     model = loaded.model
+    printed = printed_sections(loaded)
     for name in SECTION_NAMES:
         items = getattr(model.sections, name)
         if not items:
             continue
         report.grades[name] = {}
         for lang in model.languages:
-            texts = [item.get(lang, "") for item in items]
+            texts = printed.get(lang, {}).get(name) or [item.get(lang, "") for item in items]
             value = readability.grade(texts, lang)
             report.grades[name][lang] = None if value is None else round(value, 1)
             if value is None or value <= readability.WARN_ABOVE:
@@ -278,9 +342,13 @@ def check_clinic(path: Path) -> list[Report]:
     """The profile's report, then its own templates' (they are part of what its handouts print)."""
     report = Report(str(path), "clinic")
     try:
-        clinic = load_clinic(path)
+        clinic, found = clinic_problems(path)
     except KetaprepError as exc:
         report.add("error", exc.message)
+        return [report]
+    for message in found:
+        report.add("error", message)
+    if clinic is None:
         return [report]
     _data, lines, _raw = load_yaml(path)
 
@@ -289,13 +357,11 @@ def check_clinic(path: Path) -> list[Report]:
         return found[1] if found else None
 
     if not (clinic.phone or "").strip():
-        report.add("warning", "phone: missing; every handout should give the clinic's phone number", line("name"))
+        report.add("warning", "phone: missing; every handout should give the clinic's phone number",
+                   line("phone") or line("name"))
     for lang in clinic.lang.split("+"):
-        if not has_catalog(lang):
+        if lang and not has_catalog(lang) and not any(m.startswith(f"{path}, line {line('lang')}:") for m in found):
             report.add("error", f'lang: no catalog for "{lang}"', line("lang"))
-    for key, value in (("sets_dir", clinic.sets_dir), ("templates_dir", clinic.templates_dir)):
-        if value and not (path.parent / value).is_dir():
-            report.add("error", f'{key}: "{value}" is not a directory (relative to {path.parent})', line(key))
     templates = path.parent / clinic.templates_dir if clinic.templates_dir else None
     if templates is not None and templates.is_dir():
         return [report, check_templates(templates)]
@@ -421,22 +487,33 @@ def _grade_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def text_report(reports: list[Report]) -> str:
-    """Findings and reading grades per file, then a summary table."""
+def text_report(reports: list[Report], width: int | None = None) -> str:
+    """Findings and reading grades per file, then a summary table.
+
+    `width` (a terminal's columns): each finding wraps at a space, its lines hanging under
+    its text; without it (a pipe, a file), each finding stays on one line for grep.
+    """
+    import textwrap
+
     lines: list[str] = []
     for report in reports:
         status = "FAIL" if report.errors else "ok"
         lines.append(f"{status:4}  {report.file}")
         if report.grades:
             langs = sorted({lang for grades in report.grades.values() for lang in grades}, key=_lang_order)
-            width = max(len("reading grade"), *(len(name) for name in report.grades))
-            lines.append("      " + "reading grade".ljust(width) + "".join(f"  {lang:>5}" for lang in langs))
+            column = max(len("reading grade"), *(len(name) for name in report.grades))
+            lines.append("      " + "reading grade".ljust(column) + "".join(f"  {lang:>5}" for lang in langs))
             for name, grades in report.grades.items():
-                lines.append("      " + name.ljust(width) + "".join(f"  {_grade_text(grades.get(lang)):>5}" for lang in langs))
+                lines.append("      " + name.ljust(column) + "".join(f"  {_grade_text(grades.get(lang)):>5}" for lang in langs))
         for finding in report.findings:
             where_ = f"line {finding.line}: " if finding.line else ""
-            message = finding.message.replace("\n", "\n        ")  # a hint line stays under its message
-            lines.append(f"      {finding.level}: {where_}{message}")
+            for number, part in enumerate(finding.message.split("\n")):  # a hint line stays under its message
+                text = f"      {finding.level}: {where_}{part}" if number == 0 else f"        {part.strip()}"
+                if width is None:
+                    lines.append(text)
+                else:
+                    lines.extend(textwrap.wrap(text, width, subsequent_indent="        ", break_long_words=False,
+                                               break_on_hyphens=False))
     lines.append("")
     lines.extend(summary_table(reports))
     errors = sum(r.errors for r in reports)
@@ -449,19 +526,36 @@ def _lang_order(lang: str) -> tuple[int, str]:
     return (0 if lang == SOURCE_LANGUAGE else 1, lang)
 
 
+def shown_path(file: str) -> str:
+    """A file as the summary names it, short enough for 80 columns: relative to the current
+    folder when it is inside it; a built-in set by its name."""
+    import os
+
+    from ketaprep.loader import builtin_dir
+
+    path = Path(file)
+    try:
+        if path.resolve().parent == builtin_dir().resolve():
+            return f"{path.name} (built-in)"
+        relative = os.path.relpath(path.resolve(), Path.cwd().resolve())
+    except (OSError, ValueError):
+        return file
+    return relative if not relative.startswith("..") else file
+
+
 def summary_table(reports: list[Report]) -> list[str]:
-    rows = [("FILE", "KIND", "RESULT", "ERRORS", "WARNINGS", "HIGHEST GRADE")]
+    """One line a file: result, counts, highest grade, then the file (last, so nothing wraps after it)."""
+    rows = [("RESULT", "ERRORS", "WARN", "HIGHEST GRADE", "FILE")]
     for report in reports:
         graded = [(value, f"{name} {lang}") for name, grades in report.grades.items() for lang, value in grades.items()]
         highest = max(((value, where_) for value, where_ in graded if value is not None), default=None)
         rows.append(
             (
-                report.file,
-                report.kind,
                 "FAIL" if report.errors else "warn" if report.warnings else "ok",
                 str(report.errors),
                 str(report.warnings),
-                f"{highest[0]:.1f} ({highest[1]})" if highest else "-",
+                f"{highest[0]:.1f} {highest[1]}" if highest else "-",
+                shown_path(report.file) if report.kind != "clinic" else shown_path(report.file) + " (clinic)",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -485,9 +579,10 @@ def json_report(reports: list[Report]) -> str:
 
 
 def run_check(
-    paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None
+    paths: list[Path], library: SetLibrary, fmt: Literal["text", "json"] = "text", include_library: bool | None = None,
+    width: int | None = None,
 ) -> tuple[str, bool]:
     """The report (for people or for CI) and whether everything passed (no errors)."""
     reports = check_all(paths, library, include_library)
-    text = json_report(reports) if fmt == "json" else text_report(reports)
+    text = json_report(reports) if fmt == "json" else text_report(reports, width)
     return text, all(report.errors == 0 for report in reports)

@@ -38,6 +38,7 @@ Examples:
   ketaprep sets
   ketaprep show iv-pain-4h
   ketaprep check
+  ketaprep serve
 
 \b
 Times can be written 9:00, 09:00, 9am, 9:30 pm or 21:30.
@@ -122,12 +123,12 @@ def _parse_patient(value: str) -> str:
 
 def _parse_lang_option(value: Optional[str]) -> Optional[str]:
     """`en`, `fr`, `en+fr`, or any language with a translation catalog (ketaprep/locale/<lang>)."""
-    from ketaprep.i18n import parse_lang
+    from ketaprep.parsing import parse_language
 
     if value is None:
         return None
     try:
-        return "+".join(parse_lang(value))
+        return parse_language(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -138,9 +139,9 @@ class CheckFormat(str, Enum):
 
 
 def _parse_duration_option(value: Optional[str]) -> Optional[str]:
-    from ketaprep.parsing import DURATION_EXAMPLES, parse_duration
+    from ketaprep.parsing import DURATION_EXAMPLES, read_duration
 
-    if value is not None and parse_duration(value) is None:
+    if value is not None and read_duration(value) is None:
         raise typer.BadParameter(f'"{value}" is not a duration (examples: {DURATION_EXAMPLES})')
     return value
 
@@ -253,23 +254,28 @@ def _paper(choice: PaperChoice) -> Paper:
     return "a4" if choice == PaperChoice.a4 else "letter"
 
 
-def _load_clinic(path: Optional[Path], quiet: bool = False) -> Optional[Clinic]:
+NO_PROFILE_NOTE = ("note: no clinic profile, so the handout shows a neutral clinic line; "
+                   "set one with --clinic clinic.yaml or KETAPREP_CLINIC=clinic.yaml")
+
+
+def _load_clinic(path: Optional[Path]) -> Optional[Clinic]:
+    """The clinic profile (--clinic, else KETAPREP_CLINIC), or None. Every error in it is refused."""
     from ketaprep.loader import load_clinic
 
     if path is None and os.environ.get("KETAPREP_CLINIC"):
         path = Path(os.environ["KETAPREP_CLINIC"])
-    if path is None:
-        if not quiet:
-            typer.echo(
-                "note: no clinic profile, so the handout shows a neutral clinic line; "
-                "set one with --clinic clinic.yaml or KETAPREP_CLINIC=clinic.yaml",
-                err=True,
-            )
-        return None
-    return load_clinic(path)
+    return load_clinic(path) if path is not None else None
 
 
-def _library(clinic: Optional[Clinic], clinic_path: Optional[Path]) -> SetLibrary:
+def _note_no_profile(profile: Optional[Clinic]) -> None:
+    """Said once, after the handouts are made: never before (or instead of) an error."""
+    if profile is None:
+        typer.echo(NO_PROFILE_NOTE, err=True)
+
+
+def _library(clinic: Optional[Clinic], clinic_path: Optional[Path], checked: bool = False) -> SetLibrary:
+    """The sets: the clinic's folder, KETAPREP_SETS, then the built-in ones. `checked` (render and
+    batch): a set that fails `ketaprep check` is refused, and its warnings go to stderr."""
     from ketaprep.loader import SetLibrary, builtin_dir
 
     dirs = []
@@ -279,7 +285,11 @@ def _library(clinic: Optional[Clinic], clinic_path: Optional[Path]) -> SetLibrar
     if os.environ.get("KETAPREP_SETS"):
         dirs.append(Path(os.environ["KETAPREP_SETS"]))
     dirs.append(builtin_dir())
-    return SetLibrary(dirs)
+    return SetLibrary(dirs, checked=checked, warn=_warn if checked else None)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
 
 
 def _clinic_path(path: Optional[Path]) -> Optional[Path]:
@@ -336,7 +346,9 @@ def render(
         typer.Option(
             "--start",
             metavar="TIME",
-            help="Treatment start time: 9:00, 09:00, 9am, 9:30 pm or 21:30.",
+            help="When the treatment starts (the infusion; for im-depression, the injection, not the "
+            "start of the 2-hour visit): 9:00, 09:00, 9am, 9:30 pm or 21:30. The sheet works out "
+            "the arrival time.",
             callback=_parse_start,
             show_default=False,
         ),
@@ -387,7 +399,7 @@ def render(
                      callback=_parse_duration_option, show_default=False),
     ] = None,
 ) -> None:
-    from ketaprep.parsing import parse_clock_time, parse_date, parse_duration
+    from ketaprep.parsing import parse_clock_time, parse_date, read_duration
     from ketaprep.reminders import DEFAULT_EVENING as EVENING
     from ketaprep.sheet import Options, generated_date, make_sheet, write
     from ketaprep.timeline import Appointment
@@ -399,14 +411,14 @@ def render(
     profile = _load_clinic(clinic_path)
     zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
     check_zone(zone, "--tz", usage=True)
-    library = _library(profile, clinic_path)
+    library = _library(profile, clinic_path, checked=True)
     # an empty --set "$SET" is an error, never silently the default protocol
     loaded = _load_set(library, set_, profile, clinic_path)
     now = _now()
     day = parse_date(date) if date else _today(zone, now)
     start_time = parse_clock_time(start)
     assert day is not None and start_time is not None  # checked by the option callbacks
-    appointment = Appointment(day, start_time, zone, patient.strip(), parse_duration(duration) if duration else None)
+    appointment = Appointment(day, start_time, zone, patient.strip(), read_duration(duration) if duration else None)
     language = lang or (profile.lang if profile else "en")
     clock_value = _clock(clock)
     sheet = make_sheet(loaded, appointment, profile, language, clock_value, generated_date(_today(zone, now)))
@@ -434,6 +446,7 @@ def render(
         title = f"ketaprep handout {appointment.date.isoformat()} {start_time.strftime('%H:%M')} ({loaded.model.id})"
         _send_to_printer(data, printer, profile, copies, duplex, title)
     _warn_passed_cutoffs(sheet, now, clock_value or (profile.clock if profile else None))
+    _note_no_profile(profile)
 
 
 def _load_set(library: SetLibrary, set_: Optional[str], profile: Optional[Clinic], clinic_path: Optional[Path]) -> LoadedSet:
@@ -465,7 +478,8 @@ def _templates_dir(profile: Optional[Clinic], clinic_path: Optional[Path]) -> Op
     return None
 
 
-@app.command(help="""List the instruction sets ketaprep can see (built-in and your clinic's).
+@app.command(short_help="List the instruction sets (built-in and your clinic's).",
+             help="""List the instruction sets ketaprep can see (built-in and your clinic's).
 
 \b
 Example:
@@ -475,11 +489,12 @@ def sets(clinic: ClinicOption = None) -> None:
     from ketaprep.describe import sets_table
 
     clinic_path = _clinic_path(clinic)
-    profile = _load_clinic(clinic_path, quiet=True)
+    profile = _load_clinic(clinic_path)
     typer.echo(sets_table(_library(profile, clinic_path)), nl=False)
 
 
-@app.command(help="""Print one set's rules in plain words: windows, durations, sections.
+@app.command(short_help="Print one set's rules in plain words.",
+             help="""Print one set's rules in plain words: windows, durations, sections.
 
 \b
 Example:
@@ -492,19 +507,23 @@ def show(
     from ketaprep.describe import describe
 
     clinic_path = _clinic_path(clinic)
-    profile = _load_clinic(clinic_path, quiet=True)
+    profile = _load_clinic(clinic_path)
     typer.echo(describe(_library(profile, clinic_path).load(set_id)), nl=False)
 
 
-@app.command(help="""Check instruction sets and clinic profiles before they reach a patient.
+@app.command(short_help="Check sets and clinic profiles before they reach a patient.",
+             help="""Check instruction sets and clinic profiles before they reach a patient.
 
-\b
 Checks: schema and placeholders (with file and line), required safety content,
-every text in every language (no English left in the French), French typography,
-the reading grade of each section (warning above grade 8, error above 10),
-and clinical plausibility (fasting windows, no-driving time, clinic phone).
-With no PATH, checks every set ketaprep can see (and the clinic profile, if given).
-Exit 1 if there is any error; warnings alone exit 0.
+every text in every language (no English left in the French), French
+typography, the reading grade of each section as it prints (warning above
+grade 8, error above 10), and clinical plausibility (fasting windows,
+no-driving time, clinic phone).
+
+With no PATH, checks every set ketaprep can see (and the clinic profile, if
+given). Exit 1 if there is any error; warnings alone exit 0. render and batch
+refuse a set with any error.
+
 \b
 Examples:
   ketaprep check
@@ -526,17 +545,63 @@ def check(
 
     clinic_path = _clinic_path(clinic)
     try:
-        profile = _load_clinic(clinic_path, quiet=True)
+        profile = _load_clinic(clinic_path)
     except KetaprepError:
         profile = None  # `check` reports what is wrong with the profile itself
     targets = list(paths or [])
     if not targets and clinic_path is not None:
         targets = [clinic_path, *_templates_dirs(profile, clinic_path)]
     library = _library(profile, clinic_path)
-    text, ok = run_check(targets, library, "json" if format_ == CheckFormat.json else "text", include_library=not paths)
+    width = None
+    if sys.stdout.isatty():  # on a terminal, findings wrap at its width (a pipe keeps one line each, for grep)
+        import shutil
+
+        width = max(60, min(shutil.get_terminal_size((80, 24)).columns, 120))
+    text, ok = run_check(targets, library, "json" if format_ == CheckFormat.json else "text", include_library=not paths,
+                         width=width)
     typer.echo(text, nl=False)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command(
+    short_help="Make your clinic's own folder of settings and sets to review.",
+    help="""Make your clinic's own folder: a clinic profile and copies of the sets to review.
+
+\b
+Example:
+  ketaprep init my-clinic --name "Lakeshore Clinic" --phone 416-555-0199
+\b
+Writes my-clinic/clinic.yaml (every setting, each explained in one line) and
+my-clinic/sets/ (a copy of every built-in set, each saying which version it
+came from). Your medical staff review the copies; ketaprep then uses them:
+  ketaprep check --clinic my-clinic/clinic.yaml
+  ketaprep render --start 09:00 --clinic my-clinic/clinic.yaml
+Never overwrites a file: if any is already there, nothing is written.
+""",
+    no_args_is_help=True,
+)
+def init(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The folder to make (it may exist, empty).",
+                                           show_default=False)],
+    name: Annotated[str, typer.Option(metavar="NAME", help="The clinic's name, as printed on every sheet.")] = "My Clinic",
+    phone: Annotated[
+        Optional[str],
+        typer.Option(metavar="NUMBER", help="The number patients call, e.g. 416-555-0199.", show_default=False),
+    ] = None,
+) -> None:
+    from ketaprep.clinic_folder import make_folder
+
+    made = make_folder(folder, name.strip() or "My Clinic", phone.strip() if phone else None)
+    profile = made.profile
+    typer.echo(f"Made {made.folder}:")
+    typer.echo(f"  {profile}  the clinic profile (every setting, explained)")
+    typer.echo(f"  {made.folder / 'sets'}/  {len(made.sets)} sets copied from the built-in ones")
+    typer.echo("Next:")
+    typer.echo(f"  1. Check the name, phone and address in {profile}.")
+    typer.echo(f"  2. Have your medical staff review every set in {made.folder / 'sets'}/.")
+    typer.echo(f"  3. ketaprep check --clinic {profile}")
+    typer.echo(f"  4. ketaprep render --start 09:00 --clinic {profile}")
 
 
 class BatchFormat(str, Enum):
@@ -553,6 +618,7 @@ class DateOrderChoice(str, Enum):
 
 
 @app.command(
+    short_help="Write handouts for the day's list, plus one file to print.",
     help="""Write handouts for the day's list: one file per patient, plus one file to print.
 
 \b
@@ -652,7 +718,7 @@ def batch(
 ) -> None:
     from ketaprep import batch as batching
     from ketaprep.lists import parse_column_options
-    from ketaprep.parsing import parse_date, parse_duration
+    from ketaprep.parsing import parse_date, read_duration
     from ketaprep.reminders import DEFAULT_EVENING as EVENING
     from ketaprep.sheet import Options, generated_date
     from ketaprep.zones import check_zone
@@ -681,14 +747,14 @@ def batch(
             evening_reminder=profile.evening_reminder.time if profile else EVENING,
             qr_codes=profile.qr_codes if profile else True,
         ),
-        library=_library(profile, clinic_path),
+        library=_library(profile, clinic_path, checked=True),
         clinic=profile,
         zone=zone,
         default_set=set_ or (profile.default_set if profile else "iv-pain-4h"),
         default_lang=lang or (profile.lang if profile else "en"),
         output_dir=output_dir,
         date=parse_date(date) if date else None,
-        duration=parse_duration(duration) if duration else None,
+        duration=read_duration(duration) if duration else None,
         clock=_clock(clock),
         columns=columns,
         sheet=sheet,
@@ -705,6 +771,7 @@ def batch(
             typer.echo("stopped before anything was written.", err=True)
             raise typer.Exit(128 + exc.signum) from None
     batching.print_summary(outcome, sys.stdout.isatty())
+    _note_no_profile(profile)
     if outcome.signum is not None:
         raise typer.Exit(128 + outcome.signum)
     if print_:
@@ -738,7 +805,7 @@ Example:
 def printers(clinic: ClinicOption = None) -> None:
     from ketaprep.printing import list_queues
 
-    profile = _load_clinic(_clinic_path(clinic), quiet=True)
+    profile = _load_clinic(_clinic_path(clinic))
     queues = list_queues()
     if not queues:
         typer.echo("No printers are set up in CUPS. Add one in the CUPS web page (http://localhost:631) "
@@ -757,6 +824,68 @@ def printers(clinic: ClinicOption = None) -> None:
         typer.echo(f"{queue.name:<{width}}  {state}{'  (' + ', '.join(marks) + ')' if marks else ''}")
     if not any(q.is_default for q in queues):
         typer.echo("No default printer: give --printer NAME, or set printer: in the clinic profile.")
+
+
+@app.command(
+    short_help="Open a form in the browser for one patient or the day's list.",
+    help="""Open a form in the browser: one patient's handout, or the day's list.
+
+\b
+Examples:
+  ketaprep serve
+  ketaprep serve --open --clinic clinic.yaml
+  ketaprep serve --port 8800
+\b
+Prints the address to open (it holds a secret for this run) and keeps
+running until Ctrl-C. The form is reachable from this computer only;
+nothing typed into it is saved.
+""",
+)
+def serve(
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port on this computer (0: any free port).",
+                                      min=0, max=65535)] = 8765,
+    host: Annotated[str, typer.Option(metavar="ADDRESS",
+                                      help="Address to listen on. Only this computer (127.0.0.1) unless "
+                                      "--allow-network is given too.")] = "127.0.0.1",
+    allow_network: Annotated[bool, typer.Option("--allow-network",
+                                                help="Let other computers reach the form (with a non-loopback "
+                                                "--host). Patients' names then cross the network unencrypted.")
+                             ] = False,
+    open_: Annotated[bool, typer.Option("--open", help="Open the form in the default browser.")] = False,
+    clock: ClockOption = None,
+    tz: TzOption = None,
+    clinic: ClinicOption = None,
+) -> None:
+    from ketaprep.serve.server import serve as run_server
+    from ketaprep.serve.settings import Settings, is_loopback
+    from ketaprep.zones import check_zone
+
+    if not host.strip():
+        raise UsageError('--host "": give an address, e.g. 127.0.0.1')
+    if not is_loopback(host) and not allow_network:
+        raise UsageError(
+            f"--host {host} would let other computers reach patients' names;\n"
+            "  the form is for this computer (127.0.0.1); add --allow-network to allow it"
+        )
+    if allow_network and not is_loopback(host):
+        typer.echo(f"warning: the form listens on {host}: other computers on the network can reach it,\n"
+                   "  and what is typed there crosses the network unencrypted", err=True)
+    clinic_path = _clinic_path(clinic)
+    profile = _load_clinic(clinic_path)
+    zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
+    check_zone(zone, "--tz", usage=True)
+    settings = Settings(
+        host="127.0.0.1" if host == "localhost" else host,
+        port=port,
+        library=_library(profile, clinic_path),
+        clinic=profile,
+        zone=zone,
+        templates_dir=_templates_dir(profile, clinic_path),
+        clock=_clock(clock) or (profile.clock if profile else None),
+        allow_network=allow_network,
+        printer=getattr(profile, "printer", None),
+    )
+    run_server(settings, open_browser=open_)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

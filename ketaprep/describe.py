@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ketaprep.errors import KetaprepError
 from ketaprep.loader import LoadedSet, SetLibrary, load_set
 from ketaprep.parsing import format_duration
@@ -41,17 +43,80 @@ def sets_table(library: SetLibrary) -> str:
     return "\n".join(lines + problems) + "\n"
 
 
+STANDS_FOR = {
+    "no_caffeine_from": "the no-caffeine time",
+    "last_meal": "the stop-eating time",
+    "last_clear_liquid": "the stop-clear-liquids time",
+    "last_medication": "the last-medicines time",
+    "arrive": "the arrival time",
+    "treatment_start": "the start time",
+    "treatment_end": "the end of the treatment",
+    "discharge": "the pick-up time",
+    "companion_until": "the time the adult may leave",
+    "drive_again": "the may-drive time",
+    "patient": "the patient's name",
+    "clinic_name": "the clinic's name",
+    "clinic_phone": "the clinic's phone",
+    "appointment_date": "the appointment's date",
+    "start_time": "the start time",
+}
+"""What each placeholder stands for, as `show` prints it: "[the stop-eating time]"."""
+WIDTH = 80
+
+
+def _placeholders(loaded: LoadedSet, lang: str) -> dict[str, str]:
+    from ketaprep.placeholders import FIELDS
+    from ketaprep.safety import event_keys
+    from ketaprep.timefmt import length_text
+
+    model = loaded.model
+    context = {key: f"[{STANDS_FOR.get(key, f'the {key} time')}]" for key in (*FIELDS, *event_keys(loaded))}
+    fixed = model.treatment.duration
+    context["treatment_length"] = length_text(fixed.delta, lang) if fixed else "[the appointment's length]"
+    context["monitoring_length"] = length_text(model.monitoring.delta, lang)
+    return context
+
+
+def _wrapped(line: str, indent: str = "  ") -> list[str]:
+    """A line wrapped at 80 columns, its continuation lines hanging under its text."""
+    import textwrap
+
+    if len(line) <= WIDTH:
+        return [line]
+    hang = indent + "  " if line.startswith(indent + "- ") else indent
+    # a placeholder's words stay on one line: "[the may-drive time]" is one thing to read
+    kept = re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace(" ", "\u00a0"), line)
+    lines = textwrap.wrap(kept, WIDTH, subsequent_indent=hang, break_long_words=False, break_on_hyphens=False)
+    return [re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace("\u00a0", " "), wrapped) for wrapped in lines]
+
+
 def describe(loaded: LoadedSet) -> str:
-    """The set's rules in plain words, then its sections in its first language."""
+    """The set's rules in plain words, then its sections in its first language, at 80 columns.
+
+    Placeholders print as what they stand for ("until [the may-drive time]"), fixed lengths as
+    they print on a sheet ("about 4 hours").
+    """
+    lines = _describe(loaded)
+    return "\n".join(wrapped for line in lines for wrapped in _wrapped(line)) + "\n"
+
+
+def _describe(loaded: LoadedSet) -> list[str]:
     model = loaded.model
     lang = model.languages[0]
-    out = [f"{model.id} {model.version} (sha256 {loaded.short_hash})", model.title[lang], ""]
+    context = _placeholders(loaded, lang)
+
+    def text(path: tuple[str | int, ...]) -> str:
+        return loaded.texts.render(path, lang, context)  # type: ignore[no-any-return]
+
+    out = [f"{model.id} {model.version} (sha256 {loaded.short_hash})", text(("title",)), ""]
     out.append(f"Route: {model.route}")
     out.append(f"Treatment length: {_length(loaded)}")
     if model.hours:
         out.append(
             f"Treatments may start from {model.hours.earliest.time:%H:%M} to {model.hours.latest.time:%H:%M}"
         )
+    else:
+        out.append("Start times: the clinic's hours (its profile's hours:); with none, any start but 22:00 to 05:59")
     out.append(f"Arrive: {format_duration(model.arrive_before.delta)} before the treatment starts")
     out.append(f"Monitoring after the treatment: {format_duration(model.monitoring.delta)}")
     fasting = model.fasting
@@ -107,8 +172,8 @@ def describe(loaded: LoadedSet) -> str:
         if items:
             out.append("")
             out.append(f"{titles[name]} ({len(items)}):")
-            out.extend(f"  - {item[lang]}" for item in items)
+            out.extend(f"  - {text(('sections', name, index))}" for index in range(len(items)))
     out.append("")
-    out.append(f"Contact line: {model.contact[lang]}")
+    out.append(f"Contact line: {text(('contact',))}")
     out.append(f"Languages: {', '.join(model.languages)}")
-    return "\n".join(out) + "\n"
+    return out

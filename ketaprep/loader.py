@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -53,6 +54,10 @@ class SetLibrary:
     """The directories sets are found in: the clinic's first, then the built-in ones."""
 
     dirs: list[Path] = field(default_factory=lambda: [builtin_dir()])
+    checked: bool = False
+    """Load only sets that pass `ketaprep check` (render and batch): a failing set is refused."""
+    warn: Callable[[str], None] | None = None
+    """Where the check's warnings go when `checked` (the CLI: stderr)."""
 
     def files(self) -> dict[str, Path]:
         """id -> file, the first directory winning (a clinic overrides a built-in id)."""
@@ -86,7 +91,15 @@ class SetLibrary:
         return self.resolve(parent_id)
 
     def load(self, id_or_path: str) -> LoadedSet:
-        return load_set(self.resolve(id_or_path), self)
+        if not self.checked:
+            return load_set(self.resolve(id_or_path), self)
+        from ketaprep.checker import load_for_print
+
+        loaded, warnings = load_for_print(self, id_or_path)
+        for message in warnings:
+            if self.warn is not None:
+                self.warn(message)
+        return loaded
 
     def is_builtin(self, path: Path) -> bool:
         return path.resolve().parent == builtin_dir().resolve()
@@ -243,21 +256,80 @@ def _enc_hook(value: object) -> object:
 
 
 def load_clinic(path: Path) -> Clinic:
+    """A clinic profile, or one error listing every problem in it (each with its line)."""
+    clinic, found = clinic_problems(path)
+    if found or clinic is None:
+        raise SetError("\n".join(found))
+    return clinic
+
+
+def clinic_problems(path: Path) -> tuple[Clinic | None, list[str]]:
+    """The profile (None if it cannot be read as one) and every error in it, not only the first.
+
+    Checked as strictly as a set: each field's type, the time zone, the languages, and that
+    `sets_dir` and `templates_dir` are folders (relative to the profile's own folder).
+    """
     data, lines, _raw = load_yaml(path)
-    clinic = convert(data, Clinic, lines, str(path))
+    name = str(path)
+    if not isinstance(data, dict):
+        return None, [f"{name}: expected a mapping of fields at the top level"]
+    found: list[str] = []
+    data = dict(data)
+    clinic: Clinic | None = None
+    reported: set[str | None] = set()
+    while clinic is None:
+        try:
+            clinic = convert(data, Clinic, lines, name)
+        except SetError as exc:
+            bad = _failing_key(exc.message, lines, data)
+            if bad not in reported:
+                found.append(exc.message)
+            if bad is None or len(found) > 50:
+                return None, found
+            if bad in data and bad not in reported:
+                del data[bad]  # report the others too, then try without this one
+            else:  # a required field is missing (or was wrong): stand one in to go on checking the rest
+                data[bad] = ""
+            reported.add(bad)
     from ketaprep.zones import check_zone
 
-    check_zone(clinic.timezone, f"{where(lines, ('timezone',), str(path))}: timezone")
+    try:
+        check_zone(clinic.timezone, f"{where(lines, ('timezone',), name)}: timezone")
+    except SetError as exc:
+        found.append(exc.message)
     from ketaprep.i18n import parse_lang
 
     try:
         clinic.lang = "+".join(parse_lang(clinic.lang))
     except ValueError as exc:
-        raise SetError(f"{where(lines, ('lang',), str(path))}: lang: {exc}") from None
+        found.append(f"{where(lines, ('lang',), name)}: lang: {exc}")
+    if clinic.hours and clinic.hours.earliest.time > clinic.hours.latest.time:
+        found.append(f"{where(lines, ('hours',), name)}: hours: earliest is after latest")
     from ketaprep.reminders import EARLIEST_EVENING, NIGHT_STARTS
 
     if not EARLIEST_EVENING <= clinic.evening_reminder.time < NIGHT_STARTS:
-        raise SetError(f"{where(lines, ('evening_reminder',), str(path))}: evening_reminder: "
-                       f"{clinic.evening_reminder.time:%H:%M} is not in the evening; reminders never ring from "
-                       "22:00 to 05:59,\n  so give a time from 12:00 to 21:59 (e.g. 20:00)")
-    return clinic
+        found.append(f"{where(lines, ('evening_reminder',), name)}: evening_reminder: "
+                     f"{clinic.evening_reminder.time:%H:%M} is not in the evening; reminders never ring from "
+                     "22:00 to 05:59,\n  so give a time from 12:00 to 21:59 (e.g. 20:00)")
+    for key, value in (("sets_dir", clinic.sets_dir), ("templates_dir", clinic.templates_dir)):
+        if value is not None and not (path.parent / value).is_dir():
+            found.append(f'{where(lines, (key,), name)}: {key}: "{value}" is not a folder '
+                         f"(it is read relative to {path.parent})")
+    return clinic, sorted(found, key=_line_of)
+
+
+def _line_of(message: str) -> int:
+    match = re.match(r"^.*?, line (\d+):", message)
+    return int(match.group(1)) if match else 0
+
+
+def _failing_key(message: str, lines: LineMap, data: dict[str, Any]) -> str | None:
+    """The top-level field a `convert` error is about (from `...: field.sub: problem`)."""
+    first = message.splitlines()[0]
+    match = re.match(r"^.*?: ([A-Za-z_][\w-]*)(?:[.\[][^:]*)?: ", first)
+    if not match:
+        return None
+    key = match.group(1)
+    if key in data or key in {f.encode_name for f in msgspec.inspect.type_info(Clinic).fields}:  # type: ignore[attr-defined]
+        return key
+    return None

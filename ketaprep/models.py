@@ -110,7 +110,7 @@ class Treatment(_Model):
 
 
 class Hours(_Model):
-    """The earliest and latest treatment start the clinic accepts."""
+    """The earliest and latest treatment start the clinic accepts (in its profile, or a set's own)."""
 
     earliest: ClockTime
     latest: ClockTime
@@ -225,3 +225,5 @@ class Clinic(_Model):
     """The printed handout carries QR codes a phone turns into calendar events."""
     """The CUPS queue `--print` uses when no --printer is given (else the computer's default)."""
     appointment_types: dict[str, str] = msgspec.field(default_factory=dict)
+    hours: Hours | None = None
+    """The clinic's hours: the earliest and latest treatment start, for every set."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from ketaprep.errors import SetError
+from ketaprep.timefmt import single_period
 from ketaprep.yamlsource import PathKey, dotted, where
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ FIELDS = ("patient", "clinic_name", "clinic_phone", "appointment_date", "start_t
           "monitoring_length")
 """Patient and appointment fields a text may use, besides the set's event keys."""
 
-_DOUBLE_PERIOD = re.compile(r"(\b[ap]\.m\.)\.")
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
@@ -73,5 +72,4 @@ class CompiledTexts:
         except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError):
             # no details: the values are this patient's
             raise SetError(f"{self._where[(path, lang)]}: placeholder cannot be filled in for this appointment") from None
-        # "until 9:00 a.m.." reads as a typo: a sentence ending in an abbreviation keeps one period.
-        return _DOUBLE_PERIOD.sub(r"\1", rendered)
+        return single_period(rendered)

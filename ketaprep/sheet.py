@@ -79,6 +79,9 @@ def make_sheet(
             f'set "{loaded.model.id}" has no {"+".join(missing)} text; '
             f"it is written in: {', '.join(loaded.model.languages)}"
         )
+    from ketaprep.hours import check_start
+
+    check_start(loaded.model, clinic, appointment.start)
     timeline = compute(loaded.model, appointment)
     handouts = tuple(build_handout(loaded, timeline, clinic, code, clock, generated) for code in langs)
     return Sheet(loaded, timeline, handouts, lang, clinic)

@@ -8,6 +8,7 @@ day; a time at exactly midnight is written as the end of the day before, never a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from babel.dates import format_date, format_time
@@ -58,7 +59,8 @@ def clock_text(time: dt.time, lang: str, clock: Clock) -> str:
     if lang == "fr" or babel_locale(lang).startswith("fr"):
         # "9 h 00" with non-breaking spaces, so a time never breaks across two lines. Always on
         # the 24-hour clock: French has no a.m./p.m., and "1 h 00 p.m." would read as 1 in the night.
-        text = format_time(time, "H'\u00a0h\u00a0'mm", locale=locale)
+        # "13 h" on the hour, "13 h 30" otherwise (the Office québécois de la langue française's form).
+        text = format_time(time, "H'\u00a0h'" if time.minute == 0 else "H'\u00a0h\u00a0'mm", locale=locale)
     else:
         text = format_time(time, "h:mm a" if clock == 12 else "HH:mm", locale=locale)
     if time == dt.time(12, 0):
@@ -68,8 +70,16 @@ def clock_text(time: dt.time, lang: str, clock: Clock) -> str:
     return text
 
 
-def when_text(at: dt.datetime, appointment_day: dt.date, lang: str, clock: Clock) -> str:
-    """A local time as printed in the schedule, naming the day when it is not the appointment's."""
+NIGHT_ENDS = dt.time(6, 0)
+"""A cut-off before 06:00 on the appointment day falls in the night before: the sheet names that night."""
+
+
+def when_text(at: dt.datetime, appointment_day: dt.date, lang: str, clock: Clock, night: bool = False) -> str:
+    """A local time as printed in the schedule, naming the day when it is not the appointment's.
+
+    `night` (cut-offs): a time before 06:00 on the appointment day names the night it falls in,
+    "1:00 a.m. (the night of Monday to Tuesday)", so that no one reads it as the next night.
+    """
     _ = translations(lang).gettext
     local_day, local_time = at.date(), at.time().replace(tzinfo=None)
     if local_time == dt.time(0, 0):
@@ -77,7 +87,33 @@ def when_text(at: dt.datetime, appointment_day: dt.date, lang: str, clock: Clock
     text = clock_text(local_time, lang, clock)
     if local_day != appointment_day:
         return _("{time}, {day}").format(time=text, day=day_text(local_day, lang))
+    if night and local_time < NIGHT_ENDS:
+        before = local_day - dt.timedelta(days=1)
+        return _("{time} (the night of {weekday} to {next})").format(
+            time=text, weekday=weekday_text(before, lang), next=weekday_text(local_day, lang))
     return text
+
+
+def weekday_text(day: dt.date, lang: str) -> str:
+    """`Monday` / `lundi`."""
+    return format_date(day, "EEEE", locale=babel_locale(lang))
+
+
+_DOUBLE_PERIOD = re.compile(r"(\b[ap]\.m\.)\.")
+
+
+def single_period(text: str) -> str:
+    """"until 9:00 a.m.." reads as a typo: a sentence ending in an abbreviation keeps one period."""
+    return _DOUBLE_PERIOD.sub(r"\1", text)
+
+
+_A_LE = re.compile(r"\b([Jj]usqu[’']|)à le ")
+
+
+def french_prepositions(text: str) -> str:
+    """"jusqu’à le mardi 24 novembre" -> "jusqu’au mardi...", "à le mardi" -> "le mardi" (a date
+    named by its day takes "le", never "à le")."""
+    return _A_LE.sub(lambda m: f"{m.group(1)}au " if m.group(1) else "le ", text)
 
 
 def length_text(length: dt.timedelta, lang: str) -> str:

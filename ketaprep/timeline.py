@@ -179,13 +179,6 @@ def compute(iset: InstructionSet, appointment: Appointment) -> Timeline:
             f"date {appointment.date.isoformat()} is outside the calendar ketaprep works with "
             f"({FIRST_DAY.year} to {LAST_DAY.year}); check the year"
         )
-    if iset.hours is not None:
-        earliest, latest = iset.hours.earliest.time, iset.hours.latest.time
-        if not earliest <= appointment.start <= latest:
-            raise AppointmentError(
-                f"start {appointment.start.strftime('%H:%M')} is outside set \"{iset.id}\"'s hours "
-                f"(treatments start from {earliest.strftime('%H:%M')} to {latest.strftime('%H:%M')})"
-            )
     start = resolve_start(appointment)
     length = treatment_length(iset, appointment.duration)
     step = iset.rounding.delta if iset.rounding else None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from ketaprep.lists import ListRow
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("KETAPREP_REGEN") == "1"
@@ -83,3 +87,48 @@ def cups_queue(tmp_path: Path) -> Iterator[object]:
     from cups_queue import make_queue
 
     yield from make_queue(tmp_path)
+# --- day lists -------------------------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data" / "batch"
+
+
+TYPES = {"KET-IV-PAIN": "iv-pain-4h", "http://clinic.example/appointment-type|KET-IV-DEP": "iv-depression-40m",
+         "KET-IV-VAR": "iv-variable"}
+
+
+def rows_of(path: Path, columns: dict[str, Any] | None = None, sheet: str | None = None) -> list[ListRow]:
+    from ketaprep.lists import read_list
+
+    _kind, _fields, rows = read_list(path, columns or {}, sheet, TYPES)  # type: ignore[arg-type]
+    return list(rows)
+
+
+def write_csv(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "list.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def make_xlsx(path: Path, rows: list[list[Any]], title: str = "Appointments", extra_sheet: bool = False) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    if extra_sheet:
+        book.active.title = "Notes"
+        book.active.append(["Not the list"])
+        sheet = book.create_sheet(title)
+    else:
+        sheet = book.active
+        sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, dt.time):
+                cell.number_format = "h:mm AM/PM"
+            elif isinstance(cell.value, dt.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    book.save(path)
+    return path

@@ -43,6 +43,10 @@ def fixture_set(**changes: Any) -> dict[str, Any]:
     return data
 
 
+ANY_HOUR = {"earliest": "00:00", "latest": "23:59"}
+"""A clinic's set that treats at any hour (a night start is then allowed)."""
+
+
 def write_set(tmp_path: Path, name: str = "fx-set.yaml", **changes: Any) -> Path:
     path = tmp_path / name
     path.write_text(yaml.safe_dump(fixture_set(**changes), sort_keys=False), encoding="utf-8")
@@ -78,11 +82,33 @@ def test_a_start_that_is_not_a_time_exits_2_with_the_examples(cli: Any, start: s
     usage_error(result, "--start", f'"{start}" is not a time {EXAMPLES}')
 
 
-@pytest.mark.parametrize("start", ["9:00", "09:00", "9am", "9:30 pm", "21:30"])
-def test_every_documented_start_form_is_accepted(cli: Any, tmp_path: Path, start: str) -> None:
+@pytest.mark.parametrize(
+    ("start", "at"),
+    [("9:00", "09:00"), ("09:00", "09:00"), ("9am", "09:00"), ("9:30 pm", "21:30"), ("21:30", "21:30"),
+     ("13:30:00", "13:30"), ("1:30:00 PM", "13:30"), ("13 h 30", "13:30"), ("13h30", "13:30"), ("13 h", "13:00")],
+)
+def test_every_documented_start_form_is_accepted(cli: Any, tmp_path: Path, start: str, at: str) -> None:
+    """The desk reads a time as a list's cell is read (PRODUCT.md, "Time rules")."""
     result = cli("render", "--start", start, *DAY, "--set", str(write_set(tmp_path)), "--format", "json")
     assert result.code == 0, result.err
-    assert json.loads(result.out)["events"]
+    starts = [e["at"] for e in json.loads(result.out)["events"] if e["key"] == "treatment_start"]
+    assert starts == [f"2026-11-24T{at}:00-05:00"]
+
+
+@pytest.mark.parametrize(("lang", "code"), [("FR", "fr"), ("fr-CA", "fr"), ("Français", "fr"), ("French", "fr"),
+                                            ("Anglais", "en"), ("ENG", "en"), ("FRE", "fr"), ("EN+FR", "en+fr")])
+def test_the_desk_reads_a_language_as_lists_write_it(cli: Any, lang: str, code: str) -> None:
+    result = cli("render", "--start", "9:00", *DAY, "--lang", lang, "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["lang"] == code
+
+
+@pytest.mark.parametrize("duration", ["90m", "1h30m", "1 h 30", "90", "90 min", "1:30"])
+def test_the_desk_reads_a_length_as_lists_write_it(cli: Any, duration: str) -> None:
+    result = cli("render", "--start", "9:00", *DAY, "--set", "iv-variable", "--duration", duration, "--format", "json")
+    assert result.code == 0, result.err
+    events = {e["key"]: e["at"] for e in json.loads(result.out)["events"]}
+    assert (events["treatment_start"], events["treatment_end"]) == ("2026-11-24T09:00:00-05:00", "2026-11-24T10:30:00-05:00")
 
 
 def test_9_30_pm_means_21_30(cli: Any, tmp_path: Path) -> None:
@@ -103,7 +129,7 @@ def test_a_date_in_the_right_form_that_does_not_exist_exits_2_saying_so(cli: Any
     usage_error(result, "--date", f'"{date}" is not a day of the calendar (that month has no such day)')
 
 
-@pytest.mark.parametrize("duration", ["90", "1.5h", "90 minutes", "an hour"])
+@pytest.mark.parametrize("duration", ["1.5h", "an hour", "0", "90 seconds", "1:75"])
 def test_a_duration_that_is_not_a_duration_exits_2(cli: Any, duration: str) -> None:
     result = cli("render", "--start", "09:00", *DAY, "--set", "iv-variable", "--duration", duration)
     usage_error(result, "--duration", f'"{duration}" is not a duration (examples: 8h, 30m, 1h30m, 90m)')
@@ -166,14 +192,62 @@ def test_an_empty_set_is_an_error_not_the_default_protocol(cli: Any) -> None:
     assert result.out == ""
 
 
-def test_a_start_outside_the_sets_hours_exits_1(cli: Any) -> None:
-    result = cli("render", "--start", "15:00", *DAY, "--set", "iv-pain-4h")
+@pytest.mark.parametrize("set_id", BUILTIN_IDS)
+def test_an_afternoon_start_prints_with_every_builtin_set(cli: Any, set_id: str) -> None:
+    """The built-in sets declare no clinic hours: 14:30 (and 21:59) are ordinary starts."""
+    length = ["--duration", "90m"] if set_id == "iv-variable" else []
+    for start in ("14:30", "21:59", "6:00"):
+        result = cli("render", "--start", start, *DAY, "--set", set_id, "--format", "json", *length)
+        assert result.code == 0, result.err
+        hour, minute = (int(part) for part in start.split(":"))
+        assert json.loads(result.out)["events"][0]["at"] is not None
+        starts = [e["at"] for e in json.loads(result.out)["events"] if e["key"] == "treatment_start"]
+        assert starts == [f"2026-11-24T{hour:02d}:{minute:02d}:00-05:00"]
+
+
+@pytest.mark.parametrize(("start", "slip"), [("22:00", "10:00"), ("2:30", "14:30"), ("12:15 am", "12:15"), ("5:59", "17:59")])
+def test_a_night_start_with_no_hours_declared_exits_1_saying_how_to_allow_it(cli: Any, start: str, slip: str) -> None:
+    result = cli("render", "--start", start, *DAY)
     assert result.code == 1
-    assert result.err.endswith('error: start 15:00 is outside set "iv-pain-4h"\'s hours (treatments start from 07:00 to 14:00)\n')
+    shown = start if ":" in start and "am" not in start else "00:15"
+    assert result.err.splitlines()[-2:] == [
+        f"error: start {int(shown.split(':')[0]):02d}:{shown.split(':')[1]} is at night (22:00 to 05:59): did you mean {slip}?",
+        '  a clinic that treats at night states its hours in its profile, e.g. hours: {earliest: "06:00", latest: "23:30"}',
+    ]
+    assert result.out == ""
+
+
+def test_the_clinics_hours_refuse_a_start_outside_them_and_allow_a_night_start(cli: Any, tmp_path: Path) -> None:
+    clinic = write_clinic(tmp_path, 'name: "Test Clinic"\nphone: "555-0100"\nhours: {earliest: "08:00", latest: "17:00"}\n')
+    late = cli("render", "--start", "17:30", *DAY, "--clinic", str(clinic))
+    assert late.code == 1
+    assert late.err.endswith("error: start 17:30 is outside the clinic's hours (treatments start from 08:00 to 17:00)\n")
+    assert cli("render", "--start", "17:00", *DAY, "--clinic", str(clinic), "--format", "json").code == 0
+    night = write_clinic(tmp_path, 'name: "Night Clinic"\nhours: {earliest: "06:00", latest: "23:30"}\n')
+    result = cli("render", "--start", "23:00", *DAY, "--clinic", str(night), "--format", "json")
+    assert result.code == 0, result.err
+
+
+def test_a_clinic_set_with_its_own_hours_and_the_clinic_hours_both_apply(cli: Any, tmp_path: Path) -> None:
+    own = write_set(tmp_path, hours={"earliest": "07:00", "latest": "14:00"})
+    result = cli("render", "--start", "14:30", *DAY, "--set", str(own))
+    assert result.code == 1
+    assert result.err.endswith('error: start 14:30 is outside set "fx-set"\'s hours (treatments start from 07:00 to 14:00)\n')
+    clinic = write_clinic(tmp_path, 'name: "Test Clinic"\nhours: {earliest: "08:00", latest: "17:00"}\n')
+    early = cli("render", "--start", "7:30", *DAY, "--set", str(own), "--clinic", str(clinic))
+    assert early.code == 1
+    assert early.err.endswith("error: start 07:30 is outside the clinic's hours (treatments start from 08:00 to 17:00)\n")
+
+
+def test_clinic_hours_that_end_before_they_start_are_refused(cli: Any, tmp_path: Path) -> None:
+    clinic = write_clinic(tmp_path, 'name: "Test Clinic"\nhours: {earliest: "17:00", latest: "08:00"}\n')
+    result = cli("render", "--start", "9:00", *DAY, "--clinic", str(clinic))
+    assert result.code == 1
+    assert result.err.endswith(f"error: {clinic}, line 2: hours: earliest is after latest\n")
 
 
 def test_a_start_the_clocks_skip_exits_1(cli: Any, tmp_path: Path) -> None:
-    result = cli("render", "--start", "2:30am", "--date", "2027-03-14", "--set", str(write_set(tmp_path)))
+    result = cli("render", "--start", "2:30am", "--date", "2027-03-14", "--set", str(write_set(tmp_path, hours=ANY_HOUR)))
     assert result.code == 1
     assert result.err.endswith(
         "error: start 02:30 on 2027-03-14 does not exist in America/Toronto: the clocks spring forward "
@@ -182,7 +256,7 @@ def test_a_start_the_clocks_skip_exits_1(cli: Any, tmp_path: Path) -> None:
 
 
 def test_a_start_the_clocks_repeat_exits_1(cli: Any, tmp_path: Path) -> None:
-    result = cli("render", "--start", "1:30", "--date", "2026-11-01", "--set", str(write_set(tmp_path)))
+    result = cli("render", "--start", "1:30", "--date", "2026-11-01", "--set", str(write_set(tmp_path, hours=ANY_HOUR)))
     assert result.code == 1
     assert "happens twice in America/Toronto" in result.err
 
@@ -305,17 +379,17 @@ def test_a_malformed_set_file_exits_1_naming_the_file_and_line(cli: Any, tmp_pat
     path.write_text("id: broken\nlanguages: [en\nroute: iv\n", encoding="utf-8")
     result = cli("render", "--start", "09:00", *DAY, "--set", str(path))
     assert result.code == 1
-    assert result.err.endswith(f"error: {path}, line 3: YAML syntax error: expected ',' or ']', but got ':'\n")
+    assert result.err == (f"error: {path}, line 3: YAML syntax error: expected ',' or ']', but got ':'; "
+                          f"nothing is printed until it passes: ketaprep check {path}\n")
 
 
 def test_a_set_file_with_a_bad_field_exits_1_naming_file_line_and_field(cli: Any, tmp_path: Path) -> None:
     path = write_set(tmp_path, route="vein")
     result = cli("render", "--start", "09:00", *DAY, "--set", str(path))
     assert result.code == 1
-    assert result.err.endswith(
-        f"error: {path}, line 7: route: not an allowed value 'vein'\n"
-        "  allowed values: im, intranasal, iv, oral, subcutaneous, sublingual\n"
-    )
+    assert result.err == (f"error: {path}, line 7: route: not an allowed value 'vein'; "
+                          f"nothing is printed until it passes: ketaprep check {path}\n")
+    assert "allowed values: im, intranasal, iv, oral, subcutaneous, sublingual" in cli("check", str(path)).out
 
 
 def test_a_missing_set_file_exits_1(cli: Any, tmp_path: Path) -> None:
@@ -369,7 +443,7 @@ BAD_INPUTS = [
     ("render", "--start", "09:00", "--date", "0001-01-01"),
     ("render", "--start", "09:00", "--set", "iv-pain-4h", "--duration", "99999999999d"),
     ("render", "--start", "09:00", "--bogus"),
-    ("render", "--start", "15:00", "--date", "2026-11-24"),
+    ("render", "--start", "23:00", "--date", "2026-11-24"),
     ("show", "nope"),
     ("show", "/no/such/file.yaml"),
     ("check", "/no/such/file.yaml"),
@@ -405,7 +479,7 @@ def test_debug_lets_the_exception_through(cli: Any) -> None:
 
 
 def test_a_set_error_message_never_contains_the_patients_name(cli: Any) -> None:
-    result = cli("render", "--start", "15:00", *DAY, "--patient", "Ada Test")
+    result = cli("render", "--start", "23:00", *DAY, "--patient", "Ada Test")
     assert result.code == 1
     assert "Ada" not in result.err
 
@@ -468,7 +542,8 @@ def test_json_output_follows_the_contract(cli: Any) -> None:
     assert data["patient"] == "Ada Test" and data["lang"] == "en" and data["timezone"] == "America/Toronto"
     assert set(data["set"]) == {"id", "version", "sha256"} and len(data["set"]["sha256"]) == 64
     meal = next(e for e in data["events"] if e["key"] == "last_meal")
-    assert meal == {"key": "last_meal", "at": "2026-11-24T01:00:00-05:00", "label": "Stop eating solid food"}
+    assert meal == {"key": "last_meal", "at": "2026-11-24T01:00:00-05:00",
+                    "label": "Stop eating (this includes milk, gum and candy)"}
 
 
 def test_tz_moves_the_times_to_that_zone(cli: Any) -> None:

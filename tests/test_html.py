@@ -282,7 +282,7 @@ def test_schedule_lists_cutoffs_first_in_bold_rows(tiny: Path) -> None:
     kinds = re.findall(r'<tr class="(\w+)', table)
     assert kinds == sorted(kinds, key=lambda k: k != "cutoff")
     labels = [t for t in parse(table).text]
-    assert labels.index("Last trip to the washroom") < labels.index("Treatment starts")
+    assert labels.index("Last trip to the washroom") < labels.index("Your infusion starts")
     assert ".schedule tr.cutoff td.when { font-weight: bold; }" in html
 
 

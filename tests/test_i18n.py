@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from ketaprep import i18n
 from ketaprep.dst import change_note, fold_note
-from ketaprep.timefmt import clock_text, day_text, length_text, long_date, when_text
+from ketaprep.timefmt import clock_text, day_text, french_prepositions, length_text, long_date, when_text
 
 ROOT = Path(__file__).parent.parent
 LOCALE = ROOT / "ketaprep" / "locale"
@@ -155,7 +155,7 @@ def test_cli_refuses_a_language_without_a_catalog(cli: Any) -> None:
 
 
 def test_french_times_are_24_hour_with_non_breaking_spaces() -> None:
-    assert clock_text(dt.time(9, 0), "fr", 24) == f"9{NBSP}h{NBSP}00"
+    assert clock_text(dt.time(9, 0), "fr", 24) == f"9{NBSP}h"  # on the hour: "9 h", never "9 h 00"
     assert clock_text(dt.time(21, 30), "fr", 24) == f"21{NBSP}h{NBSP}30"
     assert clock_text(dt.time(9, 0), "en", 12) == "9:00 a.m."
     assert clock_text(dt.time(21, 30), "en", 24) == "21:30"
@@ -163,17 +163,17 @@ def test_french_times_are_24_hour_with_non_breaking_spaces() -> None:
 
 def test_noon_is_worded_in_each_language() -> None:
     assert clock_text(dt.time(12, 0), "en", 12) == "12:00 p.m. (noon)"
-    assert clock_text(dt.time(12, 0), "fr", 24) == f"12{NBSP}h{NBSP}00 (midi)"
+    assert clock_text(dt.time(12, 0), "fr", 24) == f"12{NBSP}h (midi)"
 
 
 def test_a_start_at_midnight_is_worded_never_a_bare_12_am() -> None:
     assert clock_text(dt.time(0, 0), "en", 12) == "12:00 a.m. (midnight)"
-    assert clock_text(dt.time(0, 0), "fr", 24) == f"0{NBSP}h{NBSP}00 (minuit)"
+    assert clock_text(dt.time(0, 0), "fr", 24) == f"0{NBSP}h (minuit)"
 
 
 def test_french_times_are_on_the_24_hour_clock_even_when_12_is_asked() -> None:
     """French has no a.m./p.m.: "1 h 00 p.m." could be read as one in the night."""
-    assert clock_text(dt.time(13, 0), "fr", 12) == f"13{NBSP}h{NBSP}00"
+    assert clock_text(dt.time(13, 0), "fr", 12) == f"13{NBSP}h"
     assert clock_text(dt.time(13, 0), "en", 12) == "1:00 p.m."
 
 
@@ -186,7 +186,28 @@ def test_midnight_is_the_end_of_the_day_before_in_each_language() -> None:
 def test_a_time_on_another_day_names_the_day_in_each_language() -> None:
     at = dt.datetime(2026, 11, 22, 23, 0, tzinfo=TORONTO)
     assert when_text(at, dt.date(2026, 11, 23), "en", 12) == "11:00 p.m., Sunday 22 November"
-    assert when_text(at, dt.date(2026, 11, 23), "fr", 24) == f"23{NBSP}h{NBSP}00 le dimanche 22 novembre"
+    assert when_text(at, dt.date(2026, 11, 23), "fr", 24) == f"le dimanche 22 novembre à 23{NBSP}h"
+
+
+def test_a_cut_off_before_six_names_the_night_it_falls_in() -> None:
+    """ "1:00 a.m." alone on the sheet for a 9:00 start reads as the next night."""
+    day = dt.date(2026, 11, 24)
+    one = dt.datetime(2026, 11, 24, 1, 0, tzinfo=TORONTO)
+    assert when_text(one, day, "en", 12, night=True) == "1:00 a.m. (the night of Monday to Tuesday)"
+    assert when_text(one, day, "fr", 24, night=True) == f"1{NBSP}h (dans la nuit de lundi à mardi)"
+    late = dt.datetime(2026, 11, 24, 5, 59, tzinfo=TORONTO)
+    assert when_text(late, day, "fr", 24, night=True) == f"5{NBSP}h{NBSP}59 (dans la nuit de lundi à mardi)"
+    six = dt.datetime(2026, 11, 24, 6, 0, tzinfo=TORONTO)
+    assert when_text(six, day, "en", 12, night=True) == "6:00 a.m."
+    assert when_text(one, day, "en", 12) == "1:00 a.m."  # not a cut-off: no night named
+
+
+def test_french_running_text_says_jusqu_au_and_le_before_a_named_day() -> None:
+    assert french_prepositions("restera avec vous jusqu’à le jeudi 26 novembre à 17 h.") == (
+        "restera avec vous jusqu’au jeudi 26 novembre à 17 h.")
+    assert french_prepositions("Jusqu’à le jeudi 26 novembre : pas d’alcool.") == "Jusqu’au jeudi 26 novembre : pas d’alcool."
+    assert french_prepositions("au plus tard à le lundi 23 novembre à 23 h") == "au plus tard le lundi 23 novembre à 23 h"
+    assert french_prepositions("jusqu’à 7 h, à la clinique") == "jusqu’à 7 h, à la clinique"
 
 
 def test_french_dates_write_the_first_of_the_month_as_1er() -> None:
@@ -215,11 +236,11 @@ def test_clock_change_notes_are_in_french() -> None:
     back = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC)  # 2:00 EDT -> 1:00 EST
     forward = dt.datetime(2026, 3, 8, 7, 0, tzinfo=dt.UTC)  # 2:00 EST -> 3:00 EDT
     assert change_note(back, TORONTO, "fr", 24) == (
-        f"Le dimanche 1er novembre à 2{NBSP}h{NBSP}00, on recule l’heure de 1{NBSP}heure{NBSP}; "
+        f"Le dimanche 1er novembre à 2{NBSP}h, on recule l’heure de 1{NBSP}heure{NBSP}; "
         "cette heure en tient déjà compte."
     )
     assert change_note(forward, TORONTO, "fr", 24).startswith(
-        f"Le dimanche 8 mars à 2{NBSP}h{NBSP}00, on avance l’heure de 1{NBSP}heure"
+        f"Le dimanche 8 mars à 2{NBSP}h, on avance l’heure de 1{NBSP}heure"
     )
     assert change_note(back, TORONTO, "en", 12) == (
         "The clocks go back 1 hour at 2:00 a.m. on Sunday 1 November; this time already allows for the change."
@@ -248,11 +269,15 @@ def test_every_date_and_time_formats_in_both_languages(day: dt.date, time: dt.ti
             assert text.startswith("midnight at the end of " if lang == "en" else "minuit à la fin du ")
         else:
             clock = clock_text(time, lang, 24 if lang == "fr" else 12)
-            assert text.startswith(clock)
+            if lang == "fr" and appointment != day:  # « le mercredi 25 novembre à 13 h »
+                assert text == f"le {day_text(day, lang)} à {clock}"
+            else:
+                assert text.startswith(clock)
             assert (day_text(day, lang) in text) == (appointment != day)
         assert "12:00 a.m." not in text and not re.search(rf"(^|\D)0{NBSP}h{NBSP}00", text)
         if lang == "fr":
-            assert re.fullmatch(rf"\d{{1,2}}{NBSP}h{NBSP}\d\d( \((midi|minuit)\))?", clock_text(time, lang, 24))
+            assert re.fullmatch(rf"\d{{1,2}}{NBSP}h({NBSP}\d\d)?( \((midi|minuit)\))?", clock_text(time, lang, 24))
+            assert ("h" + NBSP + "00") not in clock_text(time, lang, 24)
 
 
 # --- a language added by files only --------------------------------------------------------
@@ -289,7 +314,7 @@ def spanish_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     catalog = Catalog(locale="es_MX", domain="ketaprep")
     catalog.add("{label}:", "{label}:")
     catalog.add("YOUR SCHEDULE", "SU HORARIO")
-    catalog.add("Stop eating solid food", "Deje de comer alimentos sólidos")
+    catalog.add("Stop eating (this includes milk, gum and candy)", "Deje de comer alimentos sólidos")
     target = locale / "es" / "LC_MESSAGES"
     target.mkdir(parents=True)
     with (target / "ketaprep.mo").open("wb") as handle:
@@ -309,6 +334,14 @@ def test_a_language_is_added_by_files_not_code(spanish_catalog: Path, cli: Any) 
     path.write_text(SPANISH_SET, encoding="utf-8")
     assert i18n.available_languages() == ["en", "es", "fr"]
     assert i18n.babel_locale("es") == "es_MX"
+    refused = cli("render", "--start", "09:00", "--date", "2026-11-24", "--set", str(path), "--lang", "es")
+    assert refused.code == 1 and refused.out == ""  # a partial catalog would print English headings
+    assert refused.err.startswith(f"error: {path}, line 3: the es catalog does not translate ")
+    assert refused.err.endswith(f"; nothing is printed until it passes: ketaprep check {path}\n")
+    checked = cli("check", str(path))
+    assert checked.code == 1
+    assert 'the es catalog does not translate "Arrive at the clinic"' in checked.out
+    _complete_catalog(spanish_catalog / "locale" / "es" / "LC_MESSAGES" / "ketaprep.mo")
     result = cli("render", "--start", "09:00", "--date", "2026-11-24", "--set", str(path), "--lang", "es", "--format", "text")
     assert result.code == 0, result.err
     assert "SU HORARIO" in result.out
@@ -320,9 +353,25 @@ def test_a_language_is_added_by_files_not_code(spanish_catalog: Path, cli: Any) 
                      "--format", "text")
     assert by_profile.code == 0, by_profile.err
     assert "SU HORARIO" in by_profile.out
-    checked = cli("check", str(path))
-    assert checked.code == 1
-    assert 'the es catalog does not translate "Arrive at the clinic"' in checked.out
+
+
+def _complete_catalog(mo: Path) -> None:
+    """The translator finishes the catalog (here every missing message is kept as it is)."""
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    from ketaprep import checker
+
+    with mo.open("rb") as handle:
+        catalog = read_mo(handle)
+    with (LOCALE / "ketaprep.pot").open("rb") as handle:
+        for message in read_po(handle):
+            if message.id and message.id not in catalog:
+                catalog.add(message.id, message.id)
+    with mo.open("wb") as handle:
+        write_mo(handle, catalog)
+    for cached in (i18n.translations, checker._translated, checker._catalog_ids):
+        cached.cache_clear()
 
 
 # --- golden files: French and bilingual, every format -------------------------------------
@@ -408,7 +457,8 @@ def test_french_and_bilingual_golden_files(golden_files: tuple[Path, Path], cli:
     flat = " ".join(data.decode("utf-8").split())
     if fmt in ("text", "html", "pdf"):
         assert "minuit à la fin du samedi 31 octobre" in flat
-        assert "Le dimanche 1er novembre à 2 h 00, on recule l’heure de 1 heure" in flat
-        assert "12 h 00 (midi) le lundi 2 novembre" in flat
+        assert "Le dimanche 1er novembre à 2 h, on recule l’heure de 1 heure" in flat
+        assert "le lundi 2 novembre à 12 h (midi)" in flat
+        assert "h 00" not in flat and "à le " not in flat
     if lang == "en+fr" and fmt in ("text", "html", "pdf"):
         assert "midnight at the end of Saturday 31 October" in flat

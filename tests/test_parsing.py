@@ -35,6 +35,13 @@ from ketaprep.parsing import (
         ("0:00", dt.time(0, 0)),
         ("23:59", dt.time(23, 59)),
         (" 7:05 ", dt.time(7, 5)),
+        ("13:30:00", dt.time(13, 30)),
+        ("1:30:00 PM", dt.time(13, 30)),
+        ("13 h 30", dt.time(13, 30)),
+        ("13h30", dt.time(13, 30)),
+        ("13 h", dt.time(13, 0)),
+        ("8 h 30", dt.time(8, 30)),
+        ("8\u00a0h\u00a030", dt.time(8, 30)),  # as French Excel writes it, with no-break spaces
     ],
 )
 def test_the_documented_time_forms_are_accepted(text: str, expected: dt.time) -> None:
@@ -53,10 +60,11 @@ def test_the_documented_time_forms_are_accepted(text: str, expected: dt.time) ->
         "0am",
         "21:30 pm",
         "9.30",
-        "9h30",
         "9:5",
         "",
-        "09:00:00",
+        "09:00:30",
+        "9 h 60",
+        "9:00:00:00",
         "\uff19:\uff10\uff10",  # full-width digits: not what a nurse types, and not what is printed
         "\u0669:\u0660\u0660",  # Arabic-Indic digits
     ],
@@ -130,3 +138,41 @@ def test_every_12_hour_time_reads_back(time: dt.time) -> None:
     hour = time.hour % 12 or 12
     text = f"{hour}:{time.minute:02d} {'pm' if time.hour >= 12 else 'am'}"
     assert parse_clock_time(text) == time.replace(second=0, microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("90m", 90), ("1h30m", 90), ("1h30", 90), ("1 h 30", 90), ("90", 90), ("90 min", 90), ("90 minutes", 90),
+     ("2 hours", 120), ("4 heures", 240), ("1:30", 90), ("4h", 240), (" 40m ", 40)],
+)
+def test_a_length_is_read_the_ways_people_write_it(text: str, minutes: int) -> None:
+    from ketaprep.parsing import read_duration
+
+    assert read_duration(text) == dt.timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("text", ["", "0", "0m", "1.5h", "an hour", "1:75", "-90", "90 seconds", "h"])
+def test_a_length_that_is_not_one_is_refused(text: str) -> None:
+    from ketaprep.parsing import read_duration
+
+    assert read_duration(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("en", "en"), ("EN", "en"), ("English", "en"), ("Anglais", "en"), ("ENG", "en"), ("fr", "fr"), ("FR", "fr"),
+     ("fr-CA", "fr"), ("fr_CA", "fr"), ("French", "fr"), ("Français", "fr"), ("FRANÇAIS", "fr"), ("francais", "fr"),
+     ("FRE", "fr"), ("en+fr", "en+fr"), ("EN+FR", "en+fr"), ("English+French", "en+fr"), ("bilingue", "en+fr")],
+)
+def test_a_language_is_read_by_code_name_or_cds_code(text: str, code: str) -> None:
+    from ketaprep.parsing import parse_language
+
+    assert parse_language(text) == code
+
+
+@pytest.mark.parametrize("text", ["de", "Deutsch", "", "en+en", "Smith"])
+def test_a_language_ketaprep_does_not_have_is_refused_naming_the_ones_it_has(text: str) -> None:
+    from ketaprep.parsing import parse_language
+
+    with pytest.raises(ValueError, match=r"is not a language; use one of en, fr"):
+        parse_language(text)

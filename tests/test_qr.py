@@ -106,8 +106,7 @@ def test_caption_tells_what_scanning_does(cli: Any) -> None:
     html = markup.unescape(cli("render", "--start", "09:00", "--date", DAY, "--format", "html").out)
     assert "Scan with your phone's camera to add these times to your calendar, with reminders." in html
     assert html.count("<svg") == 4
-    assert 'aria-label="QR code: Stop eating solid food: 1:00\u00a0a.m."' in html or \
-        'aria-label="QR code: Stop eating solid food: 1:00 a.m."' in html
+    assert html.count('aria-label="QR code: ') == 4
     french = markup.unescape(cli("render", "--start", "09:00", "--date", DAY, "--format", "html", "--lang", "fr").out)
     assert "Balayez avec l’appareil photo de votre téléphone pour ajouter ces heures à votre agenda, avec des rappels." in french
 

@@ -57,5 +57,5 @@ def test_the_readme_set_up_command_renders_todays_handout(cli: Any) -> None:
     result = cli("render", "--start", "09:00", "--format", "text")
     assert result.code == 0, result.err
     assert "Ketamine IV infusion for chronic pain (about 4 hours)" in result.out
-    assert "- Stop eating solid food: 1:00 a.m." in result.out
+    assert "- Stop eating (this includes milk, gum and candy): 1:00 a.m. (the night of " in result.out
     assert "!! GO TO THE EMERGENCY ROOM OR CALL 911 IF YOU HAVE:" in result.out

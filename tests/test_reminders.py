@@ -75,13 +75,13 @@ def alarms(ics: bytes) -> dict[str, tuple[dt.datetime, str, str]]:
 def test_ics_announces_night_cutoffs_the_evening_before(cli: Any) -> None:
     result = cli("render", "--start", "09:00", "--date", "2026-11-24", "--format", "ics")
     found = alarms(result.raw)
-    meal = found["Stop eating solid food: 1:00 a.m."]
+    meal = next(v for k, v in found.items() if k.startswith("Stop eating"))
     assert meal[0] == dt.datetime(2026, 11, 23, 20, 0, tzinfo=TORONTO)
-    assert meal[1] == "Stop eating solid food: 1:00 a.m., Tuesday 24 November"
-    caffeine = next(v for k, v in found.items() if k.startswith("No caffeine"))
+    assert meal[1].startswith("Stop eating") and "1:00 a.m." in meal[1] and "Tuesday 24 November" in meal[1]
+    caffeine = next(v for k, v in found.items() if k.startswith("No more caffeine"))
     assert caffeine[0] == dt.datetime(2026, 11, 23, 20, 0, tzinfo=TORONTO)
     assert caffeine[1].endswith("midnight at the end of Monday 23 November")
-    liquids = found["Stop clear liquids (water, clear juice): 7:00 a.m."]
+    liquids = next(v for k, v in found.items() if k.startswith("Stop clear liquids"))
     assert liquids[0] == dt.datetime(2026, 11, 24, 6, 30, tzinfo=TORONTO) and liquids[1] == liquids[2]
     drive = next(v for k, v in found.items() if k.startswith("You may drive"))
     assert drive[0] == dt.datetime(2026, 11, 25, 13, 0, tzinfo=TORONTO)  # at the moment, never 30 minutes early
@@ -112,14 +112,14 @@ def test_drive_again_in_the_night_rings_the_next_morning(cli: Any, tmp_path: Pat
     assert in_night(drive_at, TORONTO)
     drive = next(v for k, v in alarms(result.raw).items() if k.startswith("You may drive"))
     assert drive[0] >= drive_at and drive[0].time() == dt.time(6, 0)
-    assert drive[1] == "You may drive or use machines again after: 1:30 a.m., Thursday 26 November"
+    assert drive[1].startswith("You may drive") and drive[1].endswith("1:30 a.m., Thursday 26 November")
 
 
 def test_clinic_sets_the_evening_hour(cli: Any, tmp_path: Path) -> None:
     clinic = tmp_path / "clinic.yaml"
     clinic.write_text('name: Test Clinic\nevening_reminder: "7:30 pm"\n', encoding="utf-8")
     result = cli("render", "--start", "09:00", "--date", "2026-11-24", "--format", "ics", "--clinic", str(clinic))
-    meal = alarms(result.raw)["Stop eating solid food: 1:00 a.m."]
+    meal = next(v for k, v in alarms(result.raw).items() if k.startswith("Stop eating"))
     assert meal[0] == dt.datetime(2026, 11, 23, 19, 30, tzinfo=TORONTO)
 
 

@@ -89,7 +89,7 @@ def test_iv_pain_4h_caffeine_cutoff_at_midnight_prints_as_the_end_of_monday() ->
     h = build_handout(loaded, tl, None, "en", 12, dt.date(2026, 11, 17))
     rows = {row.key: row.when for row in h.schedule}
     assert rows["no_caffeine_from"] == "midnight at the end of Monday 23 November"
-    assert rows["last_meal"] == "1:00 a.m."
+    assert rows["last_meal"] == "1:00 a.m. (the night of Monday to Tuesday)"
     assert rows["companion_until"] == "1:00 p.m., Wednesday 25 November"
     assert not any("12:00 a.m." in row.when for row in h.schedule)
 
@@ -325,7 +325,8 @@ def test_a_time_on_the_day_before_names_its_day(tmp_path: Path) -> None:
     h = build_handout(loaded, tl, None, "en", 12, dt.date(2026, 11, 17))
     whens = {r.key: r.when for r in h.schedule}
     assert whens["last_meal"] == "11:00 p.m., Monday 23 November"
-    assert whens["last_clear_liquid"] == "5:00 a.m."
+    assert whens["last_clear_liquid"] == "5:00 a.m. (the night of Monday to Tuesday)"
+    assert whens["arrive"] == "6:30 a.m."
     assert whens["drive_again"] == "11:00 a.m., Wednesday 25 November"
 
 
@@ -333,14 +334,33 @@ def test_a_time_on_the_day_before_names_its_day(tmp_path: Path) -> None:
 
 
 def test_a_start_outside_the_sets_hours_is_refused(tmp_path: Path) -> None:
+    from ketaprep.hours import check_start
+
     iset = load_fixture(tmp_path, hours={"earliest": "07:00", "latest": "14:00"}).model
     with pytest.raises(AppointmentError) as err:
-        timeline(iset, dt.date(2026, 11, 24), dt.time(14, 30))
+        check_start(iset, None, dt.time(14, 30))
     assert err.value.message == 'start 14:30 is outside set "fx-set"\'s hours (treatments start from 07:00 to 14:00)'
     with pytest.raises(AppointmentError):
-        timeline(iset, dt.date(2026, 11, 24), dt.time(6, 59))
-    assert timeline(iset, dt.date(2026, 11, 24), dt.time(7, 0)).get("arrive") is not None
-    assert timeline(iset, dt.date(2026, 11, 24), dt.time(14, 0)).get("arrive") is not None
+        check_start(iset, None, dt.time(6, 59))
+    check_start(iset, None, dt.time(7, 0))
+    check_start(iset, None, dt.time(14, 0))
+    assert timeline(iset, dt.date(2026, 11, 24), dt.time(14, 30)).get("arrive") is not None  # the arithmetic knows no hours
+
+
+def test_with_no_hours_only_a_night_start_is_refused(tmp_path: Path) -> None:
+    from ketaprep.hours import check_start
+
+    iset = load_fixture(tmp_path).model
+    for minute in range(0, 24 * 60):
+        start = dt.time(minute // 60, minute % 60)
+        night = start >= dt.time(22) or start < dt.time(6)
+        try:
+            check_start(iset, None, start)
+        except AppointmentError as exc:
+            assert night, start
+            assert exc.message.startswith(f"start {start:%H:%M} is at night (22:00 to 05:59)")
+        else:
+            assert not night, start
 
 
 def test_a_date_far_outside_the_calendar_is_refused_not_crashed(tmp_path: Path) -> None:

@@ -127,7 +127,7 @@ def _appointment_description(handouts: tuple[Handout, ...]) -> str:
     blocks = []
     for h in handouts:
         _ = h.gettext
-        lines = [h.title, f"{h.colon(_('Appointment'))} {h.date_text}, {h.start_text}", ""]
+        lines = [h.title, f"{h.colon(_('Appointment'))} {h.date_text}", h.arrival, ""]
         for row in h.schedule:
             lines.append(f"- {h.colon(row.label)} {row.when}")
             lines.extend(f"  ({note})" for note in row.notes)

@@ -66,7 +66,8 @@ def _handout(h: Handout) -> list[RenderableType]:
     # No `_()` inside f-strings: Babel's extractor cannot see into them on Python 3.11.
     patient, appointment = _("Patient"), _("Appointment")
     out.append(_text(f"{h.colon(patient)} {h.patient or '______________________________'}"))
-    out.append(_text(f"{h.colon(appointment)} {h.date_text}, {h.start_text}"))
+    out.append(_text(f"{h.colon(appointment)} {h.date_text}"))
+    out.append(_text(h.arrival, style="bold"))
     out.append(_text(""))
     table = Table(title=_("Your schedule"), title_justify="left", title_style="bold", box=box.SIMPLE_HEAVY, expand=True)
     table.add_column(_("When"), ratio=2)

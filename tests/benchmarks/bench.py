@@ -316,6 +316,118 @@ def bench_batch_html_flat(ctx: Context) -> list[Row]:
                        ratio_to="plain Jinja loop", baseline=floor, note=f"loop {floor * 1000:.0f} ms")]
 
 
+# --- ketaprep serve (PRODUCT.md: a single sheet shown in under 100 ms median at the server) ------------
+
+
+class _Served:
+    """`ketaprep serve --port 0` in a subprocess, with one keep-alive connection holding its cookie."""
+
+    def __init__(self, ctx: Context) -> None:
+        import http.client
+        import re
+        import urllib.parse
+
+        self.process = subprocess.Popen(  # noqa: S603 (argv is fixed by this script)
+            ketaprep("serve", "--port", "0"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=ctx.env, cwd=ctx.tmp,
+        )
+        assert self.process.stdout is not None
+        url = ""
+        for line in self.process.stdout:
+            if line.startswith("http://"):
+                url = line.strip()
+                break
+        if not url:
+            raise Skip("ketaprep serve printed no address")
+        parts = urllib.parse.urlsplit(url)
+        self.port = int(parts.port or 0)
+        self.host = f"127.0.0.1:{self.port}"
+        self.cookie = f"ketaprep_{self.port}={urllib.parse.parse_qs(parts.query)['token'][0]}"
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        for _ in range(100):
+            try:
+                page = self.get("/").decode()
+                break
+            except OSError:
+                time.sleep(0.05)
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        found = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert found
+        self.csrf = found.group(1)
+
+    def _send(self, method: str, path: str, body: bytes | None, content_type: str | None) -> bytes:
+        import socket
+
+        if self.connection.sock is None:  # no Nagle delay: a browser sends its request at once too
+            self.connection.connect()
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        headers = {"Host": self.host, "Cookie": self.cookie}
+        if method == "POST":
+            headers["Origin"] = f"http://{self.host}"
+        if content_type:
+            headers["Content-Type"] = content_type
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise Skip(f"{method} {path} answered {response.status}")
+        return data
+
+    def get(self, path: str) -> bytes:
+        return self._send("GET", path, None, None)
+
+    def post(self, path: str, fields: dict[str, str]) -> bytes:
+        import urllib.parse
+
+        body = urllib.parse.urlencode({"csrf": self.csrf, **fields}).encode()
+        return self._send("POST", path, body, "application/x-www-form-urlencoded")
+
+    def upload(self, path: str, name: str, data: bytes) -> bytes:
+        boundary = "ketaprep-bench-boundary"
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{self.csrf}\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="list"; filename="{name}"\r\n'
+                "Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        return self._send("POST", path, body, f"multipart/form-data; boundary={boundary}")
+
+    def close(self) -> None:
+        import signal
+
+        self.connection.close()
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@benchmark("serve")
+def bench_serve(ctx: Context) -> list[Row]:
+    served = _Served(ctx)
+    try:
+        fields = {"patient": "Test Patient", "date": DAY, "start": "9:00", "set": "iv-pain-4h", "lang": "en",
+                  "paper": "letter"}
+        if b"handout-frame" not in served.post("/", fields):
+            raise Skip("Show handout gave no handout")
+        runs = max(ctx.runs, 20)
+        bare = median_call(lambda: served.get("/static/form.css"), runs)
+        shown = median_call(lambda: served.post("/", fields), runs)
+        rows = 200
+        listed = day_list(ctx, rows).read_bytes()
+        page = served.upload("/list", "day.csv", listed)
+        if f"Rows read: {rows}</strong>".encode() not in page:
+            raise Skip("the 200-row list was not checked")
+        checked = median_call(lambda: served.upload("/list", "day.csv", listed), max(1, min(ctx.runs, 5)))
+    finally:
+        served.close()
+    return [
+        Row("serve: a bare request (GET /static/form.css)", bare),
+        Row('serve: "Show handout", one sheet (POST /)', shown, target=0.1, ratio_to="bare request", baseline=bare,
+            note=f"{(shown - bare) * 1000:.1f} ms more than the bare request"),
+        Row(f"serve: a {rows}-row list checked and shown (POST /list)", checked, target=2.0),
+    ]
+
+
 def _print(rows: list[Row], ctx: Context) -> None:
     base = ctx.python_pass()
     for row in rows:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_batch import assert_manifest_matches_files, balanced, summary
+from test_batch import assert_manifest_matches_files, balanced, summary, write_list
 
-from ketaprep import batch
+from ketaprep.batch.atomic import DiskError, Folder
+from ketaprep.batch.manifest import Manifest
 
 DAY = "2026-11-24"
 
@@ -135,7 +136,7 @@ def test_a_full_disk_stops_the_run_with_a_clear_message_and_no_partial_file(
 ) -> None:
     listed = big_list(tmp_path, 40)
     out = tmp_path / "out"
-    monkeypatch.setattr(batch.Folder, "_fdopen", staticmethod(FullDisk(room=200_000)))
+    monkeypatch.setattr(Folder, "_fdopen", staticmethod(FullDisk(room=200_000)))
     result = cli("batch", str(listed), "-o", str(out))
     assert result.code == 1
     files = sorted(out.iterdir())
@@ -153,3 +154,73 @@ def test_a_full_disk_stops_the_run_with_a_clear_message_and_no_partial_file(
     assert result.code == 0
     assert balanced(result) == (40, 40, 0)
     assert_manifest_matches_files(out)
+
+
+@pytest.mark.parametrize("failing", ["1100-cy-test.txt", "1000-bo-test.txt"])
+def test_a_stop_that_arrives_while_a_full_disk_is_handled_still_leaves_a_manifest(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """Ctrl-C pending while the clean-up after a full disk runs: the clean-up finishes, the manifest is
+    written, and the summary says exactly which files are on disk.
+
+    The manifest fails on the last file (then every file was handed over: exactly 3 written) or on
+    the second one (then the third is written only if the main thread had already handed it over,
+    which depends on where it was when the writer thread reported the second file: the counts are
+    checked against the disk, never assumed)."""
+    import os
+    import signal
+
+    original = Manifest.add
+
+    def add(self: Any, entry: Any, file: str, *args: Any) -> None:
+        if file == failing:
+            os.kill(os.getpid(), signal.SIGINT)
+            raise DiskError("disk full (simulated)")
+        original(self, entry, file, *args)
+
+    monkeypatch.setattr(Manifest, "add", add)
+    path = write_list(tmp_path, [["Ada Test", DAY, "9:00"], ["Bo Test", DAY, "10:00"], ["Cy Test", DAY, "11:00"]])
+    out = tmp_path / "out"
+    result = cli("batch", str(path), "-o", str(out), "--format", "text")
+    assert result.code == 1
+    assert "stopped before anything was written" not in result.err
+    on_disk = sorted(p.name for p in out.glob("*.txt"))
+    written = len(on_disk)
+    if failing == "1100-cy-test.txt":
+        assert written == 3
+    assert on_disk == ["0900-ada-test.txt", "1000-bo-test.txt", "1100-cy-test.txt"][:written]
+    assert f"disk full (simulated): {written} handout(s) written, {3 - written} not written" in result.err
+    assert summary(result.out)["handouts written"] == str(written)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["complete"] is False
+    assert {item["file"] for item in manifest["handouts"]} == set(on_disk) - {failing}
+    assert not list(out.glob(".ketaprep-*"))
+
+
+def test_a_stop_finishes_every_file_already_handed_to_the_writer(tmp_path: Path) -> None:
+    """Which files a stop leaves written depends on the main thread only, never on how far the
+    writer thread had got: here the writer is still busy with the first file when the stop comes,
+    and the two files queued behind it are written all the same."""
+    import threading
+
+    from ketaprep.batch.writer import Writer
+
+    release = threading.Event()
+
+    class SlowFolder(Folder):
+        def write(self, name: str, data: bytes, sync: bool = False) -> None:
+            if name == "a.txt":
+                assert release.wait(10)
+            super().write(name, data, sync)
+
+    folder = SlowFolder(tmp_path)
+    written: list[str] = []
+    writer = Writer(folder, lambda _entry, name, _data, _sheet: written.append(name))
+    for name in ("a.txt", "b.txt", "c.txt"):
+        writer.save(None, name, name.encode(), None)  # type: ignore[arg-type]
+    timer = threading.Timer(0.3, release.set)  # the stop below comes while a.txt is still being written
+    timer.start()
+    writer.cancel()
+    timer.join()
+    assert written == ["a.txt", "b.txt", "c.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt", "c.txt"]
