@@ -796,7 +796,8 @@ def _print_batch(outcome: BatchOutcome, list_file: Path, printer: Optional[str],
     _send_to_printer(data, printer, profile, copies, duplex, f"ketaprep {title}")
 
 
-@app.command(help="""List the printers (CUPS queues) ketaprep can print to, and the default.
+@app.command(short_help="List the printers (CUPS queues) and the default.",
+             help="""List the printers (CUPS queues) ketaprep can print to, and the default.
 
 \b
 Example:

@@ -5,7 +5,6 @@ VEVENT at the JSON timeline's instant, with a reminder, and no patient name."""
 from __future__ import annotations
 
 import datetime as dt
-import html as markup
 import json
 import re
 import subprocess
@@ -85,37 +84,9 @@ def test_pdf_codes_decode_at_150_dpi_to_the_json_instants(cli: Any, tmp_path: Pa
         check_codes(texts[index * 4 : index * 4 + 4], timeline)
 
 
-@pytest.mark.slow
-def test_chromium_print_of_the_html_codes_decode(cli: Any, tmp_path: Path) -> None:
-    chromium = require_tool("chromium")
-    html = tmp_path / "handout.html"
-    args = ["render", "--start", "13:00", "--date", DAY, "--patient", PATIENT, "--set", "iv-depression-40m"]
-    assert cli(*args, "-o", str(html)).code == 0
-    timeline = json.loads(cli(*args, "--format", "json").out)
-    pdf = tmp_path / "printed.pdf"
-    subprocess.run(  # noqa: S603
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-pdf-header-footer", f"--user-data-dir={tmp_path / 'p'}",
-         f"--print-to-pdf={pdf}", html.as_uri()],
-        capture_output=True, check=True, timeout=120,
-    )
-    check_codes(decode_pdf(pdf, tmp_path), timeline)
-
-
-def test_caption_tells_what_scanning_does(cli: Any) -> None:
-    html = markup.unescape(cli("render", "--start", "09:00", "--date", DAY, "--format", "html").out)
-    assert "Scan with your phone's camera to add these times to your calendar, with reminders." in html
-    assert html.count("<svg") == 4
-    assert html.count('aria-label="QR code: ') == 4
-    french = markup.unescape(cli("render", "--start", "09:00", "--date", DAY, "--format", "html", "--lang", "fr").out)
-    assert "Balayez avec l’appareil photo de votre téléphone pour ajouter ces heures à votre agenda, avec des rappels." in french
-
-
 def test_clinic_turns_codes_off(cli: Any, tmp_path: Path) -> None:
     clinic = tmp_path / "clinic.yaml"
     clinic.write_text("name: Test Clinic\nqr_codes: false\n", encoding="utf-8")
-    html = cli("render", "--start", "09:00", "--date", DAY, "--format", "html", "--clinic", str(clinic)).out
-    assert "<svg" not in html and "Scan with" not in html
     pdf = tmp_path / "off.pdf"
     assert cli("render", "--start", "09:00", "--date", DAY, "--clinic", str(clinic), "-o", str(pdf)).code == 0
     assert decode_pdf(pdf, tmp_path) == []
