@@ -21,6 +21,7 @@ from ketaprep.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, KetaprepError, Mis
 if TYPE_CHECKING:
     import datetime as dt
 
+    from ketaprep.batch import Outcome as BatchOutcome
     from ketaprep.loader import LoadedSet, SetLibrary
     from ketaprep.models import Clinic
     from ketaprep.sheet import Format, Paper, Sheet
@@ -180,6 +181,81 @@ TzOption = Annotated[
 ]
 
 
+PrintOption = Annotated[bool, typer.Option("--print", help="Send the PDF to a printer (CUPS); see `ketaprep printers`.")]
+PrinterOption = Annotated[
+    Optional[str],
+    typer.Option("--printer", metavar="NAME", help="With --print: the CUPS queue. Default: the clinic profile's "
+                 "printer, else the computer's default printer.", show_default=False),
+]
+CopiesOption = Annotated[
+    Optional[int],
+    typer.Option("--copies", metavar="N", min=1, max=100, help="With --print: how many copies (default 1).",
+                 show_default=False),
+]
+
+EXTENSION_FORMATS: dict[str, OutputFormat] = {
+    ".pdf": OutputFormat.pdf,
+    ".html": OutputFormat.html,
+    ".htm": OutputFormat.html,
+    ".txt": OutputFormat.text,
+    ".json": OutputFormat.json,
+    ".ics": OutputFormat.ics,
+}
+"""`--output FILE` without `--format`: the format the file's name says."""
+
+
+def _output_format(format_: Optional[OutputFormat], output: Optional[str], print_: bool) -> OutputFormat:
+    """--format, else the --output file's extension, else PDF for --print, else the terminal's.
+
+    A name that says another format than --format (or than --print's PDF) is a usage error,
+    raised before anything is written."""
+    suffix = Path(output).suffix.lower() if output not in (None, "-") else ""
+    by_name = EXTENSION_FORMATS.get(suffix)
+    if format_ is None:
+        if by_name is None and suffix:
+            known = ", ".join(sorted(EXTENSION_FORMATS))
+            raise UsageError(f"--output {output}: {suffix} does not say which format to write (known: {known}); "
+                             "add --format, e.g. --format text")
+        format_ = by_name or (OutputFormat.pdf if print_ else OutputFormat.terminal)
+    elif by_name is not None and by_name != format_ and not (format_ == OutputFormat.terminal and by_name == OutputFormat.text):
+        raise UsageError(f"--output {output} is a .{by_name.value if by_name != OutputFormat.text else 'txt'} name but "
+                         f"--format is {format_.value}; make them agree (e.g. --output "
+                         f"{Path(output or '').with_suffix(_SUFFIXES[format_]).name})")
+    if print_ and format_ != OutputFormat.pdf:
+        raise UsageError(f"--print sends a PDF, but the format is {format_.value}; leave out --format "
+                         "(or use --format pdf), and name any --output file .pdf")
+    return format_
+
+
+_SUFFIXES = {OutputFormat.terminal: ".txt", OutputFormat.text: ".txt", OutputFormat.html: ".html",
+             OutputFormat.pdf: ".pdf", OutputFormat.json: ".json", OutputFormat.ics: ".ics"}
+
+
+def _check_print_options(print_: bool, printer: Optional[str], copies: Optional[int]) -> None:
+    """--printer and --copies only say how to print: without --print they are likely a slip."""
+    if not print_:
+        given = [name for name, value in (("--printer", printer), ("--copies", copies)) if value is not None]
+        if given:
+            raise UsageError(f"{' and '.join(given)} only appl{'y' if len(given) > 1 else 'ies'} when printing; "
+                             "add --print to send the handout "
+                             "to the printer")
+    if printer is not None and not printer.strip():
+        raise UsageError("--printer is empty; give a queue's name (see: ketaprep printers) or leave it out")
+
+
+def _send_to_printer(data: bytes, printer: Optional[str], profile: Optional[Clinic], copies: Optional[int],
+                     duplex: bool, title: str) -> None:
+    """Send the PDF; one line names the printer and CUPS's job id."""
+    from ketaprep.printing import send_pdf
+
+    queue = printer.strip() if printer else (profile.printer if profile else None)
+    job = send_pdf(data, printer=queue, copies=copies or 1, duplex=duplex, title=title)
+    count = copies or 1
+    sides = ", two-sided" if duplex else ""
+    typer.echo(f'printed: sent to printer "{job.printer}" as job {job.job_id} '
+               f"({count} {'copy' if count == 1 else 'copies'}{sides})")
+
+
 def _clock(choice: Optional[ClockChoice]) -> Optional[Clock]:
     return 12 if choice == ClockChoice.h12 else 24 if choice == ClockChoice.h24 else None
 
@@ -268,6 +344,9 @@ Examples:
   ketaprep render --start 13:00 --set iv-depression-40m --format text
   ketaprep render --start 09:00 --set iv-variable --duration 90m
   ketaprep render --start 09:00 --format json --output handout.json
+  ketaprep render --start 09:00 --output handout.pdf
+  ketaprep render --start 09:00 --patient "Ada Test" --print
+  ketaprep render --start 09:00 --print --printer front-desk --copies 2
 """,
     no_args_is_help=True,
 )
@@ -304,8 +383,10 @@ def render(
                      callback=_parse_lang_option, show_default=False, metavar="en|fr|en+fr"),
     ] = None,
     format_: Annotated[
-        OutputFormat, typer.Option("--format", help="terminal, text, html, pdf, json or ics.")
-    ] = OutputFormat.terminal,
+        Optional[OutputFormat],
+        typer.Option("--format", help="terminal, text, html, pdf, json or ics. Default: what the --output "
+                     "file's name ends in (.pdf, .html, .txt, .json, .ics), else terminal.", show_default=False),
+    ] = None,
     output: Annotated[
         Optional[str],
         typer.Option("--output", "-o", metavar="FILE", help="File to write; - for standard output (the default). "
@@ -314,6 +395,11 @@ def render(
                      "the file it points to is replaced and the link is kept.",
                      show_default=False),
     ] = None,
+    print_: PrintOption = False,
+    printer: PrinterOption = None,
+    copies: CopiesOption = None,
+    duplex: Annotated[bool, typer.Option("--duplex", help="Two-sided printing (long edge); a bilingual sheet's "
+                                         "second language starts on the front of a new sheet.")] = False,
     large_print: LargePrintOption = False,
     paper: PaperOption = PaperChoice.letter,
     clock: ClockOption = None,
@@ -327,10 +413,13 @@ def render(
     ] = None,
 ) -> None:
     from ketaprep.parsing import parse_clock_time, parse_date, read_duration
+    from ketaprep.reminders import DEFAULT_EVENING as EVENING
     from ketaprep.sheet import Options, generated_date, make_sheet, write
     from ketaprep.timeline import Appointment
     from ketaprep.zones import check_zone
 
+    format_ = _output_format(format_, output, print_)
+    _check_print_options(print_, printer, copies)
     clinic_path = _clinic_path(clinic)
     profile = _load_clinic(clinic_path)
     zone = tz if tz is not None else (profile.timezone if profile else "America/Toronto")
@@ -355,13 +444,20 @@ def render(
     options = Options(
         paper=_paper(paper),
         large_print=large_print,
+        duplex=duplex,
         templates_dir=_templates_dir(profile, clinic_path),
         width=width,
         color=is_tty and format_ == OutputFormat.terminal and "NO_COLOR" not in os.environ,
         alarm_minutes=profile.alarm_minutes if profile else 30,
+        evening_reminder=profile.evening_reminder.time if profile else EVENING,
+        qr_codes=profile.qr_codes if profile else True,
     )
     data = write(FORMAT_NAMES[format_], [sheet], options)
-    _emit(data, output, binary=format_ == OutputFormat.pdf)
+    if not print_ or output is not None:
+        _emit(data, output, binary=format_ == OutputFormat.pdf)
+    if print_:
+        title = f"ketaprep handout {appointment.date.isoformat()} {start_time.strftime('%H:%M')} ({loaded.model.id})"
+        _send_to_printer(data, printer, profile, copies, duplex, title)
     _warn_passed_cutoffs(sheet, now, clock_value or (profile.clock if profile else None))
     _note_no_profile(profile)
 
@@ -548,6 +644,7 @@ class DateOrderChoice(str, Enum):
 Examples:
   ketaprep batch today.csv
   ketaprep batch today.xlsx --format pdf --duplex
+  ketaprep batch today.csv --format pdf --duplex --print
   ketaprep batch export.csv --date 2026-11-24 --column start="Booked At"
   ketaprep batch appointments.json --clinic clinic.yaml
   ketaprep batch plain.csv --column patient=1,2 --column start=5
@@ -587,7 +684,11 @@ def batch(
                      help="Folder for the handouts. Default: ./handouts-YYYY-MM-DD "
                      "(the list's first date).", show_default=False),
     ] = None,
-    format_: Annotated[BatchFormat, typer.Option("--format", help="html, pdf, text, json or ics.")] = BatchFormat.html,
+    format_: Annotated[
+        Optional[BatchFormat],
+        typer.Option("--format", help="html, pdf, text, json or ics. Default: html (pdf with --print).",
+                     show_default=False),
+    ] = None,
     date: Annotated[
         Optional[str],
         typer.Option(metavar="YYYY-MM-DD",
@@ -632,7 +733,12 @@ def batch(
                      "(e.g. 90m).", callback=_parse_duration_option, show_default=False),
     ] = None,
     duplex: Annotated[bool, typer.Option("--duplex", help="Two-sided printing: each patient starts on a new "
-                                         "sheet of paper, never on the back of the one before.")] = False,
+                                         "sheet of paper, never on the back of the one before; with --print, "
+                                         "the printer is asked for two-sided (long edge).")] = False,
+    print_: Annotated[bool, typer.Option("--print", help="Send the print file (handouts.pdf) to a printer "
+                                         "as one job; see `ketaprep printers`.")] = False,
+    printer: PrinterOption = None,
+    copies: CopiesOption = None,
     large_print: LargePrintOption = False,
     paper: PaperOption = PaperChoice.letter,
     clock: ClockOption = None,
@@ -642,9 +748,16 @@ def batch(
     from ketaprep import batch as batching
     from ketaprep.lists import parse_column_options
     from ketaprep.parsing import parse_date, read_duration
+    from ketaprep.reminders import DEFAULT_EVENING as EVENING
     from ketaprep.sheet import Options, generated_date
     from ketaprep.zones import check_zone
 
+    if format_ is None:
+        format_ = BatchFormat.pdf if print_ else BatchFormat.html
+    elif print_ and format_ != BatchFormat.pdf:
+        raise UsageError(f"--print sends the PDF print file, but --format is {format_.value}; "
+                         "use --format pdf (or leave --format out)")
+    _check_print_options(print_, printer, copies)
     columns = parse_column_options(column or [])
     if output_dir is not None and not output_dir.strip():  # "" would quietly be the current folder
         raise UsageError('--output-dir: the folder name is empty; give a folder, e.g. --output-dir handouts')
@@ -665,6 +778,8 @@ def batch(
             duplex=duplex,
             templates_dir=_templates_dir(profile, clinic_path),
             alarm_minutes=profile.alarm_minutes if profile else 30,
+            evening_reminder=profile.evening_reminder.time if profile else EVENING,
+            qr_codes=profile.qr_codes if profile else True,
         ),
         library=library,
         clinic=profile,
@@ -693,7 +808,57 @@ def batch(
     _note_no_profile(profile)
     if outcome.signum is not None:
         raise typer.Exit(128 + outcome.signum)
+    if print_:
+        _print_batch(outcome, list_file, printer, profile, copies, duplex)
     raise typer.Exit(EXIT_FAILED if outcome.failed or outcome.stopped else EXIT_OK)
+
+
+def _print_batch(outcome: BatchOutcome, list_file: Path, printer: Optional[str], profile: Optional[Clinic],
+                 copies: Optional[int], duplex: bool) -> None:
+    """`batch --print`: the combined file as one job, only when the run wrote it whole."""
+    if outcome.stopped:
+        raise KetaprepError(f"nothing was printed: the run stopped ({outcome.stopped})")
+    if outcome.combined is None:
+        raise KetaprepError("nothing was printed: no handout was written (see the rows above)")
+    import io
+
+    from pypdf import PdfReader
+
+    data = outcome.combined.read_bytes()
+    metadata = PdfReader(io.BytesIO(data)).metadata
+    title = (metadata.title if metadata else None) or f"Handouts to print: {list_file.name}"
+    _send_to_printer(data, printer, profile, copies, duplex, f"ketaprep {title}")
+
+
+@app.command(short_help="List the printers (CUPS queues) and the default.",
+             help="""List the printers (CUPS queues) ketaprep can print to, and the default.
+
+\b
+Example:
+  ketaprep printers
+""")
+def printers(clinic: ClinicOption = None) -> None:
+    from ketaprep.printing import list_queues
+
+    profile = _load_clinic(_clinic_path(clinic))
+    queues = list_queues()
+    if not queues:
+        typer.echo("No printers are set up in CUPS. Add one in the CUPS web page (http://localhost:631) "
+                   "or with lpadmin.")
+        return
+    width = max(len(q.name) for q in queues)
+    for queue in queues:
+        marks = []
+        if queue.is_default:
+            marks.append("default")
+        if profile and profile.printer and profile.printer.casefold() == queue.name.casefold():
+            marks.append("clinic profile's printer")
+        state = {"idle": "ready", "printing": "printing"}.get(queue.state, "stopped")
+        if not queue.accepting:
+            state += ", refusing jobs"
+        typer.echo(f"{queue.name:<{width}}  {state}{'  (' + ', '.join(marks) + ')' if marks else ''}")
+    if not any(q.is_default for q in queues):
+        typer.echo("No default printer: give --printer NAME, or set printer: in the clinic profile.")
 
 
 @app.command(

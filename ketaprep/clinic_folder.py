@@ -38,6 +38,11 @@ PROFILE_KEYS: dict[str, tuple[str, str]] = {
     "templates_dir": ("A folder of the clinic's own templates, relative to this file; empty: the built-in ones.",
                       "~"),
     "alarm_minutes": ("Calendar reminders ring this many minutes before each cut-off.", "30"),
+    "printer": ("The printer (CUPS queue) for --print; empty: the computer's default (see ketaprep printers).",
+                "~"),
+    "evening_reminder": ("A reminder due at night (22:00 to 05:59) rings the evening before, at this time.",
+                         '"20:00"'),
+    "qr_codes": ("Print QR codes that add the times to the patient's phone calendar (true or false).", "true"),
     "appointment_types": ("A list's type column or FHIR code -> set, e.g. {KET-IV-PAIN: iv-pain-4h}.", "{}"),
 }
 """Every key of the clinic profile, in the order written: (one-line comment, value as written)."""

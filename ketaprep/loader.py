@@ -311,6 +311,12 @@ def clinic_problems(path: Path) -> tuple[Clinic | None, list[str]]:
         found.append(f"{where(lines, ('lang',), name)}: lang: {exc}")
     if clinic.hours and clinic.hours.earliest.time > clinic.hours.latest.time:
         found.append(f"{where(lines, ('hours',), name)}: hours: earliest is after latest")
+    from ketaprep.reminders import EARLIEST_EVENING, NIGHT_STARTS
+
+    if not EARLIEST_EVENING <= clinic.evening_reminder.time < NIGHT_STARTS:
+        found.append(f"{where(lines, ('evening_reminder',), name)}: evening_reminder: "
+                     f"{clinic.evening_reminder.time:%H:%M} is not in the evening; reminders never ring from "
+                     "22:00 to 05:59,\n  so give a time from 12:00 to 21:59 (e.g. 20:00)")
     for key, value in (("sets_dir", clinic.sets_dir), ("templates_dir", clinic.templates_dir)):
         if value is not None and not (path.parent / value).is_dir():
             found.append(f'{where(lines, (key,), name)}: {key}: "{value}" is not a folder '

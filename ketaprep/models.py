@@ -222,6 +222,12 @@ class Clinic(_Model):
     sets_dir: str | None = None
     templates_dir: str | None = None
     alarm_minutes: Annotated[int, msgspec.Meta(ge=0, le=MAX_ALARM_MINUTES)] = 30
+    printer: str | None = None
+    """The CUPS queue `--print` uses when no --printer is given (else the computer's default)."""
+    evening_reminder: ClockTime = msgspec.field(default_factory=lambda: ClockTime(dt.time(20, 0)))
+    """When a reminder due in the night (22:00 to 05:59) rings instead, the evening before (12:00 to 21:59)."""
+    qr_codes: bool = True
+    """The printed handout carries QR codes a phone turns into calendar events."""
     appointment_types: dict[str, str] = msgspec.field(default_factory=dict)
     hours: Hours | None = None
     """The clinic's hours: the earliest and latest treatment start, for every set."""

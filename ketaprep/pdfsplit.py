@@ -115,10 +115,11 @@ class PdfJoiner:
     """The print file: the pieces one after the other. In duplex, a piece with an odd number
     of pages is followed by a blank page, so the next patient starts on the front of a sheet."""
 
-    def __init__(self, duplex: bool) -> None:
+    def __init__(self, duplex: bool, title: str | None = None) -> None:
         from pypdf import PdfWriter
 
         self.duplex = duplex
+        self.title = title or "Handouts to print"
         self.writer = PdfWriter()
         self.pages = 0
         self.metadata: dict[str, Any] | None = None
@@ -126,7 +127,7 @@ class PdfJoiner:
     def add(self, reader: Any) -> None:
         """Append a piece (a pypdf PdfReader)."""
         if self.metadata is None:  # the patients' own titles differ: the print file has its own
-            self.metadata = {**dict(reader.metadata or {}), "/Title": "Handouts to print"}
+            self.metadata = {**dict(reader.metadata or {}), "/Title": self.title}
         if self.duplex and self.pages % 2:
             last = self.writer.pages[-1]
             self.writer.add_blank_page(float(last.mediabox.width), float(last.mediabox.height))

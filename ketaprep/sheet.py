@@ -30,6 +30,12 @@ class Options:
     width: int = 80
     color: bool = False
     alarm_minutes: int = 30
+    evening_reminder: dt.time = dt.time(20, 0)
+    """When a reminder due in the night (22:00 to 05:59) rings instead, the evening before."""
+    qr_codes: bool = True
+    """The printed handout (html, pdf) carries QR codes of its calendar events."""
+    document_title: str | None = None
+    """The file's own title (a batch's print file: the list and its date); None: the first sheet's."""
 
 
 @dataclass(frozen=True)

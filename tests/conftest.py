@@ -81,6 +81,12 @@ def require_tool(name: str) -> str:
     pytest.skip(f"{name} is not installed")
 
 
+@pytest.fixture
+def cups_queue(tmp_path: Path) -> Iterator[object]:
+    """A fresh raw CUPS queue whose backend keeps each job (tests/cups_queue.py); removed after."""
+    from cups_queue import make_queue
+
+    yield from make_queue(tmp_path)
 # --- day lists -------------------------------------------------------------------------------
 
 DATA = Path(__file__).parent / "data" / "batch"

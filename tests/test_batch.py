@@ -6,6 +6,7 @@ Bad rows are named by number only; the summary always balances (rows = written +
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -21,6 +22,7 @@ from conftest import DATA, make_xlsx
 from ketaprep.formats import html_format
 from ketaprep.loader import SetLibrary
 from ketaprep.sheet import Options, make_sheet
+from ketaprep.timefmt import long_date
 
 SAFE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2}-)?\d{4}-[a-z0-9]+(-[a-z0-9]+)*\.(html|pdf|txt|json|ics)$")
 DAY = "2026-11-24"
@@ -117,7 +119,9 @@ def test_combined_html_is_exactly_what_the_html_writer_makes_for_the_same_sheets
         appointment = Appointment(start.date(), start.time().replace(tzinfo=None), "America/Toronto", item["patient"])
         sheets.append(make_sheet(loaded, appointment, None, "en", None, generated_date(dt.date.today())))
     options = Options(paper="a4", duplex=True)
-    assert (out / "handouts.html").read_bytes() == html_format.write(sheets, options)
+    day = long_date(sheets[0].timeline.appointment.date, "en")
+    combined = dataclasses.replace(options, document_title=f"Handouts to print: emr-export.csv, {day}")
+    assert (out / "handouts.html").read_bytes() == html_format.write(sheets, combined)
     assert (out / "0930-zoe-exemple.html").read_bytes() == html_format.write([sheets[1]], options)
 
 

@@ -102,7 +102,7 @@ def test_pdf_batch_splits_each_patient_and_joins_the_print_file_across_compile_p
     if not duplex:
         assert total == len(combined)
     reader = PdfReader(out / "handouts.pdf")
-    assert reader.metadata is not None and reader.metadata.title == "Handouts to print"
+    assert reader.metadata is not None and reader.metadata.title.startswith("Handouts to print: ")
     for item in manifest["handouts"]:  # each patient's file carries its own set's title, not its piece's
         title = PdfReader(out / item["file"]).metadata.title
         assert title.startswith(SetLibrary().load(item["set"]["id"]).model.title["en"].split(" (")[0]), item["file"]

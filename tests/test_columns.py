@@ -26,11 +26,11 @@ def test_the_command_list_gives_each_description_whole(cli: Any) -> None:
     assert result.code == 0
     listed = result.out[result.out.index("Commands:"):].splitlines()[1:]
     assert [line.split()[0] for line in listed if line.strip()] == [
-        "render", "sets", "show", "check", "init", "batch", "serve"][: len([x for x in listed if x.strip()])]
+        "render", "sets", "show", "check", "init", "batch", "printers", "serve"][: len([x for x in listed if x.strip()])]
     for line in listed:
         assert not line.rstrip().endswith("..."), line
         assert len(line) <= 80, line
-    assert "  init    Make your clinic's own folder of settings and sets to review." in listed
+    assert "  init      Make your clinic's own folder of settings and sets to review." in listed
 
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import assert_golden
@@ -165,9 +166,16 @@ def test_every_event_has_a_display_alarm_30_minutes_ahead(cli: Any) -> None:
         alarms = event.walk("VALARM")
         assert len(alarms) == 1
         assert str(alarms[0]["ACTION"]) == "DISPLAY"
-        assert alarms[0].decoded("TRIGGER") == dt.timedelta(minutes=-30)
+        trigger = alarms[0].decoded("TRIGGER")
+        summary = str(event["SUMMARY"])
+        if isinstance(trigger, dt.datetime):  # a night cut-off (midnight, 1:00 a.m.): the evening before, at 20:00
+            assert trigger.astimezone(ZoneInfo("America/Toronto")).time() == dt.time(20, 0)
+        elif summary.startswith(("You may drive", "The adult staying")):  # never before the restriction ends
+            assert trigger == dt.timedelta(0)
+        else:
+            assert trigger == dt.timedelta(minutes=-30)
+            assert str(alarms[0]["DESCRIPTION"]) == summary
         assert "RELATED" not in alarms[0]["TRIGGER"].params  # relative to the start
-        assert str(alarms[0]["DESCRIPTION"]) == str(event["SUMMARY"])
 
 
 def test_the_clinic_profile_sets_the_alarm_and_the_location(cli: Any, tmp_path: Any) -> None:
@@ -177,7 +185,8 @@ def test_the_clinic_profile_sets_the_alarm_and_the_location(cli: Any, tmp_path: 
     )
     raw, _ = _render(cli, "--start", "09:00", "--date", DAYS["normal"], "--clinic", str(clinic))
     events = _events(raw)
-    assert {e.walk("VALARM")[0].decoded("TRIGGER") for e in events} == {dt.timedelta(minutes=-45)}
+    relative = {e.walk("VALARM")[0].decoded("TRIGGER") for e in events} - {dt.timedelta(0)}
+    assert {t for t in relative if isinstance(t, dt.timedelta)} == {dt.timedelta(minutes=-45)}
     appointment = next(e for e in events if "DTEND" in e)
     assert str(appointment["LOCATION"]) == "1 Test Street, Toronto"
     assert all("555-0100" in str(e["DESCRIPTION"]) for e in events)

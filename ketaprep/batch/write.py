@@ -5,6 +5,7 @@ streamed, with the combined print file (html, pdf) and `manifest.json` built alo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -42,6 +43,20 @@ def assign_names(entries: list[Entry]) -> None:
         entry.stem = names.claim(stem)
 
 
+def combined_title(request: Request, entries: list[Entry]) -> str:
+    """The print file's title: the list's file name and its day ("Handouts to print: today.csv,
+    Tuesday 24 November 2026"), in the list's default language, never a patient's set title."""
+    from ketaprep.i18n import translations
+    from ketaprep.sheet import languages
+    from ketaprep.timefmt import long_date
+
+    lang = (languages(request.default_lang) or ["en"])[0]
+    _ = translations(lang).gettext
+    days = sorted({entry.appointment.date for entry in entries})
+    when = long_date(days[0], lang) if len(days) == 1 else f"{long_date(days[0], lang)} – {long_date(days[-1], lang)}"
+    return str(_("Handouts to print: {list}, {date}")).format(list=request.list_path.name, date=when)
+
+
 def write_all(checked: Checked, request: Request, reporter: Reporter) -> Outcome:
     """Pass 2: write each good row's file, the print file and the manifest."""
     entries = checked.entries
@@ -75,10 +90,11 @@ def write_all(checked: Checked, request: Request, reporter: Reporter) -> Outcome
     writer = Writer(folder, wrote)
     try:
         try:
+            title = combined_title(request, entries)
             if request.fmt == "pdf":
-                _write_pdf(entries, builder, folder, request.options, writer, failed, outcome)
+                _write_pdf(entries, builder, folder, request.options, writer, failed, outcome, title)
             elif request.fmt == "html":
-                _write_html(entries, builder, folder, request.options, writer, failed, outcome)
+                _write_html(entries, builder, folder, request.options, writer, failed, outcome, title)
             else:  # text, json, ics: no print file
                 for _sheet in _write_each(entries, builder, request.fmt, request.options, extension, writer, failed):
                     pass
@@ -174,13 +190,15 @@ def _write_html(
     writer: Writer,
     failed: Callable[[Entry, KetaprepError], None],
     outcome: Outcome,
+    title: str | None = None,
 ) -> None:
     """Each patient's page, rendered once: written as its own file and appended to the print file."""
     from ketaprep.formats.html_format import parts
 
+    combined_options = dataclasses.replace(options, document_title=title)
     if not splices(entries, builder, options):  # a clinic template that needs a second rendering
         sheets = _write_each(entries, builder, "html", options, "html", writer, failed)
-        _write_combined_html(sheets, folder, options, COMBINED["html"], writer, outcome)
+        _write_combined_html(sheets, folder, combined_options, COMBINED["html"], writer, outcome)
         return
     with contextlib.ExitStack() as stack:
         combined: IO[bytes] | None = None
@@ -195,7 +213,7 @@ def _write_html(
             writer.save(entry, f"{entry.stem}.html", (head + body + tail).encode("utf-8"), sheet)
             if combined is None:
                 combined = stack.enter_context(folder.open(COMBINED["html"], sync=True))
-                combined.write(head.encode("utf-8"))
+                combined.write(parts(sheet, combined_options)[0].encode("utf-8"))  # the print file's own title
                 ending = tail
             combined.write(body.encode("utf-8"))
         if combined is not None:
@@ -218,6 +236,7 @@ def _write_pdf(
     writer: Writer,
     failed: Callable[[Entry, KetaprepError], None],
     outcome: Outcome,
+    title: str | None = None,
 ) -> None:
     """Typst compiles the sheets in pieces of PDF_CHUNK; each piece is split into the patients'
     files and appended to the print file, so Typst's memory stays bounded whatever the list's
@@ -225,7 +244,7 @@ def _write_pdf(
     from ketaprep.formats.pdf_format import write
     from ketaprep.pdfsplit import PdfJoiner, split
 
-    joiner = PdfJoiner(duplex=options.duplex)
+    joiner = PdfJoiner(duplex=options.duplex, title=title)
     for index in range(0, len(entries), PDF_CHUNK):
         built: list[tuple[Entry, Sheet]] = []
         for entry in entries[index : index + PDF_CHUNK]:

@@ -6,12 +6,16 @@ stream thousands of patients to disk without holding the file in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 from markupsafe import Markup, escape
 
+from ketaprep.handout import Handout
+from ketaprep.qr import QrCode, codes
 from ketaprep.sheet import Options, Sheet
 from ketaprep.templates_env import environment
 
@@ -34,6 +38,16 @@ def keep_together(text: str) -> Markup:
     return Markup(_PHONE.sub(_no_break, escaped))  # noqa: S704 (escaped above; only our own span added)
 
 
+_DATE = re.compile(r"(?<![\w])([^\W\d_]+) (\d{1,2}(?:er)?) ([^\W\d_]+)")
+
+
+def keep_date(text: str) -> Markup:
+    """`keep_together`, and a date ("Wednesday 9 December", "mercredi 9 décembre") never broken
+    across lines: for the schedule's "When" column and the QR codes' captions."""
+    kept = str(keep_together(text))
+    return Markup(_DATE.sub(lambda m: "\u00a0".join(m.groups()), kept))  # noqa: S704 (escaped by keep_together)
+
+
 def chunks(sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
     """The document as a stream of text pieces; each sheet starts on a new page."""
     remaining = iter(sheets)
@@ -41,6 +55,12 @@ def chunks(sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
     if first is None:
         raise ValueError("an HTML handout needs at least one sheet")
     return _generate(first, itertools.chain([first], remaining), options)
+
+
+def _qr(options: Options, sheet: Sheet, handout: Handout) -> list[QrCode]:
+    """The handout's QR codes, their SVG marked safe (segno's own markup, no text from a set)."""
+    found = codes(sheet, handout, options)
+    return [dataclasses.replace(code, svg=Markup(code.svg)) for code in found]  # noqa: S704 (segno's SVG)
 
 
 def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
@@ -52,7 +72,10 @@ def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options) -> Iterat
         paper=options.paper,
         large_print=options.large_print,
         duplex=options.duplex,
+        document_title=options.document_title,
         nb=keep_together,
+        nb_date=keep_date,
+        qr=partial(_qr, options),
     )
 
 

@@ -9,7 +9,11 @@ What goes in (RFC 5545, written with the icalendar library):
   and every `restriction` end (companion, may drive again). `info` events (treatment
   start/end, discharge) are inside the appointment event;
 - each event has a display alarm `Options.alarm_minutes` ahead (the clinic profile's
-  `alarm_minutes`, default 30).
+  `alarm_minutes`, default 30), rung as `ketaprep.reminders` says: never between 22:00 and
+  05:59 (a night cut-off is announced the evening before, at the profile's
+  `evening_reminder`, by an absolute trigger whose text names the time and day it
+  announces), and the end of a restriction ("may drive again") at the moment itself,
+  never before.
 
 Times carry `TZID` with a `VTIMEZONE` for each zone used, or are true UTC (a UTC zone, or a
 wall-clock time that happens twice when the clocks go back, which a TZID cannot tell apart):
@@ -132,6 +136,53 @@ def _appointment_description(handouts: tuple[Handout, ...]) -> str:
     return "\n\n".join(blocks)
 
 
+def summary(handouts: tuple[Handout, ...], key: str) -> str:
+    """The schedule's label with its time ("You may drive or use machines again after: 1:00 p.m."):
+    a phone's reminder shows only the summary, and a label ending in "after" must never read as "now"."""
+    rows = ((h, next(r for r in h.schedule if r.key == key)) for h in handouts)
+    return _joined(f"{h.colon(row.label)} {row.when}" for h, row in rows)
+
+
+def announced_when(h: Handout, key: str, at: dt.datetime, appointment_day: dt.date) -> str:
+    """The row's time, with its day even on the appointment day ("1:00 a.m., Tuesday 24 November")."""
+    from ketaprep.timefmt import day_text
+
+    when = next(r for r in h.schedule if r.key == key).when
+    if at.date() == appointment_day and at.time().replace(tzinfo=None) != dt.time(0, 0):  # no day in it yet
+        when = str(h.gettext("{time}, {day}")).format(time=when, day=day_text(at.date(), h.lang))
+    return when
+
+
+def announcement(handouts: tuple[Handout, ...], key: str, at: dt.datetime, appointment_day: dt.date) -> str:
+    """A reminder rung at another time than usual (the evening before, the next morning) says
+    the time and the day it announces: "Stop eating solid food: 1:00 a.m., Tuesday 24 November"."""
+    texts = []
+    for h in handouts:
+        row = next(r for r in h.schedule if r.key == key)
+        texts.append(f"{h.colon(row.label)} {announced_when(h, key, at, appointment_day)}")
+    return _joined(texts)
+
+
+def alarm(summary_text: str, event: TimelineEvent, sheet: Sheet, options: Options, key: str | None = None) -> Alarm:
+    """The event's display alarm, rung as `ketaprep.reminders` says: never in the night, never
+    before a restriction ends; a moved alarm rings at an absolute time and says what it announces."""
+    from ketaprep.reminders import reminder
+
+    zone = ZoneInfo(sheet.timeline.appointment.timezone)
+    when = reminder(event.at, event.kind, options.alarm_minutes, zone, options.evening_reminder)
+    part = Alarm()
+    part.add("action", "DISPLAY")
+    if when.moved:
+        part.add("trigger", when.at.astimezone(UTC))
+        text = announcement(sheet.handouts, key or event.key, event.at, sheet.timeline.appointment.date)
+        part.add("description", text)
+    else:
+        offset = when.at.astimezone(UTC) - event.at.astimezone(UTC)
+        part.add("trigger", offset)
+        part.add("description", summary_text)
+    return part
+
+
 def _sheet_events(sheet: Sheet, options: Options, stamp: dt.datetime, seen: set[str], combined: bool) -> list[Event]:
     timeline = sheet.timeline
     handouts = sheet.handouts
@@ -139,10 +190,7 @@ def _sheet_events(sheet: Sheet, options: Options, stamp: dt.datetime, seen: set[
     prefix = f"{patient}: " if combined and patient else ""
 
     def label(key: str) -> str:
-        """The schedule's label with its time ("You may drive or use machines again after: 1:00 p.m."):
-        a phone's reminder shows only the summary, and a label ending in "after" must never read as "now"."""
-        rows = ((h, next(r for r in h.schedule if r.key == key)) for h in handouts)
-        return _joined(f"{h.colon(row.label)} {row.when}" for h, row in rows)
+        return summary(handouts, key)
 
     def new_uid(key: str) -> str:
         value = uid(sheet, key)
@@ -154,13 +202,14 @@ def _sheet_events(sheet: Sheet, options: Options, stamp: dt.datetime, seen: set[
 
     out: list[Event] = []
     start, discharge = timeline["treatment_start"], timeline["discharge"]
+    title = prefix + _joined(h.title for h in handouts)
     appointment = _event(
         new_uid("appointment"),
-        prefix + _joined(h.title for h in handouts),
+        title,
         _appointment_description(handouts),
         start,
         stamp,
-        options.alarm_minutes,
+        alarm(title, start, sheet, options),
         end=discharge,
     )
     location = handouts[0].clinic_address or (sheet.clinic.name if sheet.clinic else None)
@@ -170,14 +219,15 @@ def _sheet_events(sheet: Sheet, options: Options, stamp: dt.datetime, seen: set[
     for event in timeline.events:
         if event.kind not in ACT_KINDS:
             continue
+        text = prefix + label(event.key)
         out.append(
             _event(
                 new_uid(event.key),
-                prefix + label(event.key),
+                text,
                 _moment_description(handouts, event.key),
                 event,
                 stamp,
-                options.alarm_minutes,
+                alarm(text, event, sheet, options),
             )
         )
     return out
@@ -189,7 +239,7 @@ def _event(
     description: str,
     at: TimelineEvent,
     stamp: dt.datetime,
-    alarm_minutes: int,
+    reminder: Alarm,
     end: TimelineEvent | None = None,
 ) -> Event:
     event = Event()
@@ -205,11 +255,7 @@ def _event(
     event.add("summary", summary)
     event.add("description", description)
     event.add("class", "PRIVATE")
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("trigger", dt.timedelta(minutes=-alarm_minutes))
-    alarm.add("description", summary)
-    event.add_component(alarm)
+    event.add_component(reminder)
     return event
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketaprep.errors import AppointmentError, KetaprepError
+from ketaprep.qr import codes
 from ketaprep.sheet import Options, Sheet
 from ketaprep.templates_env import TEMPLATE_DIR, environment
 
@@ -87,6 +88,8 @@ def source(sheets: Iterable[Sheet], options: Options) -> str:
             paper=options.paper,
             large_print=options.large_print,
             duplex=options.duplex,
+            document_title=options.document_title,
+            qr=partial(codes, options=options),
         )
     except Exception as exc:  # these sheets' failure, by template and line
         if is_template_error(exc):

@@ -1,0 +1,138 @@
+"""QR codes on the printed handout: a phone's camera turns each into one calendar event.
+
+One code for each cut-off the patient acts on at home (last meal, last clear liquid, and
+caffeine and medicines when their time differs) and one for the arrival; moments at the same
+instant share a code, their labels joined. Each code holds one VCALENDAR with exactly one
+VEVENT (phones add one event per code): the event's exact instant in UTC, its label (without
+its aside in brackets) with its time in the handout's language, and a display alarm rung as
+`ketaprep.reminders` says (never in the night). No patient name is in a code: a lost sheet's
+codes say nothing of who it was for.
+
+The codes are made by segno as SVG (error correction L, the smallest symbol: at 1.1 inch it
+still decodes from a 150 dpi scan), which both the HTML (inline) and the Typst template (an
+image from bytes) place as vectors. Identical content (the same set, moment and language)
+gives the same code, made once per process (segno is pure Python, about 40 ms a code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ketaprep.handout import Handout
+from ketaprep.sheet import Options, Sheet
+
+HOME_CUTOFFS = ("last_meal", "last_clear_liquid", "last_medication", "no_caffeine_from")
+"""Which of the home cut-offs keeps its own code when several fall at the same instant."""
+PRODID = "-//ketaprep//EN"
+_ASIDE = re.compile(r" ?\([^()]*\)")
+"""A label's aside ("(coffee, tea, cola, energy drinks)"): left out of a code to keep it small
+enough to scan off paper at 1 inch; the printed schedule keeps it."""
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """One code: what its caption says, the calendar text it holds, and its SVG."""
+
+    keys: tuple[str, ...]
+    caption: str
+    """What the code adds, with its time ("Stop eating solid food: 1:00 a.m."): the image's alt text."""
+    when: str
+    """The time printed under the code, as in the schedule's "When" column."""
+    at: dt.datetime
+    calendar: str
+    svg: str
+    """Inline SVG for HTML (no namespace, no URL in it)."""
+
+    @property
+    def svg_file(self) -> str:
+        """The same SVG as a standalone file (with its namespace), for Typst."""
+        return str(self.svg).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+
+
+def _moments(sheet: Sheet) -> list[tuple[tuple[str, ...], dt.datetime]]:
+    """(event keys, instant) for each code, in time order: the home cut-offs and the arrival, those
+    at the same instant sharing one code (one reminder, and each time under one code only)."""
+    events = [e for e in sheet.timeline.events if e.kind == "cutoff"]
+    rank = {key: index for index, key in enumerate(HOME_CUTOFFS)}
+    events.sort(key=lambda e: (e.at, e.key == "arrive", rank.get(e.key, len(rank))))
+    groups: dict[dt.datetime, list[str]] = {}
+    for event in events:
+        groups.setdefault(event.at, []).append(event.key)
+    return [(tuple(keys), at) for at, keys in groups.items()]
+
+
+def codes(sheet: Sheet, handout: Handout, options: Options) -> list[QrCode]:
+    """The handout's codes ([] when the clinic turned them off)."""
+    if not options.qr_codes:
+        return []
+    rows = {row.key: row for row in handout.schedule}
+    out = []
+    for keys, at in _moments(sheet):
+        label = " / ".join(rows[key].label for key in keys)
+        caption = f"{handout.colon(label)} {rows[keys[0]].when}"
+        short = " / ".join(_ASIDE.sub("", rows[key].label) for key in keys)
+        text = calendar_text(sheet, handout, keys, at, f"{handout.colon(short)} {rows[keys[0]].when}", options)
+        out.append(QrCode(keys, caption, rows[keys[0]].when, at, text, svg(text)))
+    return out
+
+
+def calendar_text(sheet: Sheet, handout: Handout, keys: tuple[str, ...], at: dt.datetime, summary: str,
+                  options: Options) -> str:
+    """One VCALENDAR with one VEVENT at the exact instant (UTC), with its reminder; no patient name."""
+    from icalendar import Alarm, Calendar, Event
+
+    from ketaprep.formats.ics_format import announced_when
+    from ketaprep.reminders import reminder
+
+    patient = sheet.timeline.appointment.patient.strip()
+    if patient and patient.casefold() in summary.casefold():  # a clinic's own label could name the patient
+        summary = summary.replace(patient, "").strip()
+    zone = sheet.timeline.zone
+    kind = next(e.kind for e in sheet.timeline.events if e.key == keys[0])
+    when = reminder(at, kind, options.alarm_minutes, zone, options.evening_reminder)
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    event = Event()
+    # The UID names no patient: it is the moment's own (set, event, instant), so two patients at
+    # the same time share a code (one rendering) and a phone that scans it twice updates one event.
+    moment = "\x1f".join(["ketaprep-qr-1", sheet.loaded.model.id, ",".join(keys), at.astimezone(dt.UTC).isoformat()])
+    event.add("uid", hashlib.sha256(moment.encode("utf-8")).hexdigest()[:12] + "@ketaprep")
+    event.add("dtstamp", dt.datetime.combine(dt.date.fromisoformat(handout.generated), dt.time(0), dt.UTC))
+    event.add("dtstart", at.astimezone(dt.UTC))
+    event.add("summary", summary)
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    # The alarm's text is the time it is for (the summary already says what): kept short, so the
+    # code stays small enough to scan off paper. Moved out of the night, it names the day too.
+    if when.moved:
+        alarm.add("trigger", when.at.astimezone(dt.UTC))
+        alarm.add("description", announced_when(handout, keys[0], at, sheet.timeline.appointment.date))
+    else:
+        alarm.add("trigger", when.at.astimezone(dt.UTC) - at.astimezone(dt.UTC))
+        alarm.add("description", rows_when(handout, keys[0]))
+    event.add_component(alarm)
+    calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data.decode("utf-8")
+
+
+def rows_when(handout: Handout, key: str) -> str:
+    return next(row.when for row in handout.schedule if row.key == key)
+
+
+@lru_cache(maxsize=4096)
+def svg(text: str) -> str:
+    """The QR code of `text` as inline SVG: a viewBox and one path (the template sizes it)."""
+    import segno
+
+    code = segno.make(text, error="l", micro=False, encoding="utf-8", eci=True)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="svg", xmldecl=False, svgns=False, omitsize=True, border=4, nl=False, svgclass=None,
+              lineclass=None)
+    return buffer.getvalue().decode("utf-8")
