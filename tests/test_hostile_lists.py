@@ -108,6 +108,7 @@ BOMB = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol
     ("encrypted", "the workbook is encrypted (password-protected); save a copy without a password"),
     ("bzip2", "the workbook uses a compression ketaprep does not read; save it again as .xlsx"),
     ("damaged", "not a readable .xlsx workbook (a damaged zip)"),
+    ("bad-deflate", "(xl/worksheets/sheet1.xml): a damaged part of the workbook; save it again as .xlsx"),
     ("not-a-workbook", "not a workbook (a zip without sheets)"),
 ])
 def test_a_hostile_workbook_is_refused_before_it_is_parsed(tmp_path: Path, cli: Any, case: str, message: str) -> None:
@@ -141,6 +142,14 @@ def test_a_hostile_workbook_is_refused_before_it_is_parsed(tmp_path: Path, cli: 
     elif case == "damaged":
         data = path.read_bytes()
         path.write_bytes(data[: len(data) - 200])
+    elif case == "bad-deflate":  # the zip's directory is whole, but a part's compressed data is not (zlib.error)
+        with zipfile.ZipFile(path) as book:
+            info = book.getinfo(SHEET)
+        data = bytearray(path.read_bytes())
+        name_length, extra_length = int.from_bytes(data[info.header_offset + 26: info.header_offset + 28], "little"), \
+            int.from_bytes(data[info.header_offset + 28: info.header_offset + 30], "little")
+        data[info.header_offset + 30 + name_length + extra_length] = 0xFF  # a deflate block of the reserved type
+        path.write_bytes(bytes(data))
     elif case == "not-a-workbook":
         path = tmp_path / "list.xlsx"
         with zipfile.ZipFile(path, "w") as book:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,7 @@ def _check_xml(path: Path, book: zipfile.ZipFile, member: str, sheet: bool) -> N
     except xml.parsers.expat.ExpatError as exc:
         raise UsageError(f"{where}: broken XML at line {exc.lineno} ({xml.parsers.expat.ErrorString(exc.code)}); "
                          "open the workbook in a spreadsheet program and save it again") from None
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):  # RuntimeError: encrypted
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError):  # RuntimeError: encrypted
         raise UsageError(f"{where}: a damaged part of the workbook; save it again as .xlsx") from None
 
 
