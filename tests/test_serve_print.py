@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cups_queue import CupsQueue
 from pypdf import PdfReader
-from serve_harness import Server, axe_source, browser_or_skip, start_server
+from serve_harness import Server, axe_source, browser_or_skip, csrf_of, form_body, multipart, request, start_server
 from test_serve_browser import DAY, LIST, NAME, axe_violations, check_list, fill_patient, handout_text, pdf_text, tab_to
 
 pytestmark = pytest.mark.slow
@@ -220,3 +220,35 @@ def test_axe_finds_no_violation_with_the_printer_list_and_its_answers(serve: Any
     page.get_by_role("button", name="Send to printer").click()
     page.get_by_role("alert").wait_for()
     assert axe_violations(page, source) == []
+
+
+def test_send_to_printer_takes_only_posts_from_its_own_pages(serve: Any, cups_queue: CupsQueue) -> None:
+    """No CSRF field, a forged one or a cross-site Origin: 403 and no job; the page's own form: one job."""
+    server = serve(printer=cups_queue.name)
+    fields = {"patient": NAME, "date": DAY, "start": "9:00", "set": "iv-pain-4h", "lang": "en", "paper": "letter",
+              "printer": cups_queue.name}
+    csrf = csrf_of(server)
+    body, headers = multipart({"csrf": csrf, "key": "x"}, {"list": ("today.csv", LIST)})
+    checked = request(server, "POST", "/list", body=body, headers=headers)
+    key = re.search(r'name="key" value="([^"]+)"', checked.text)
+    assert checked.status == 200 and key
+    for path, sent in (("/send", fields), ("/list/send", {"key": key.group(1), "printer": cups_queue.name})):
+        for extra, origin in (({}, True), ({"csrf": "forged"}, True), ({"csrf": csrf}, "http://evil.example")):
+            body, headers = form_body({**sent, **extra})
+            reply = request(server, "POST", path, body=body, headers=headers, origin=origin)
+            assert reply.status == 403, (path, extra, origin)
+    assert cups_queue.jobs() == [] and cups_queue.pending() == ""
+    body, headers = form_body({"csrf": csrf, **fields})
+    reply = request(server, "POST", "/send", body=body, headers=headers)
+    assert reply.status == 200 and f"Sent to printer &#34;{cups_queue.name}&#34;" in reply.text
+    assert len(cups_queue.wait_for(1)) == 1
+    assert NAME not in server.output() and "Zelda" not in server.output()  # nothing logged with a name
+
+
+def test_a_kept_list_that_is_gone_is_named_and_nothing_is_printed(serve: Any, cups_queue: CupsQueue) -> None:
+    server = serve(printer=cups_queue.name)
+    body, headers = form_body({"csrf": csrf_of(server, "/list"), "key": "not-a-kept-list", "printer": cups_queue.name})
+    reply = request(server, "POST", "/list/send", body=body, headers=headers)
+    assert reply.status == 410
+    assert "this list is no longer kept" in reply.text
+    assert cups_queue.jobs() == []
