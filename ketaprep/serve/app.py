@@ -73,32 +73,55 @@ def build(settings: Settings) -> Guard:
 
     queues_seen: list[tuple[float, list[Any], str | None]] = []
     queues_lock = threading.Lock()
+    refreshing = threading.Event()
 
-    def printers() -> tuple[list[Any], str | None]:
-        """CUPS's queues and the one to preselect (the profile's printer, else CUPS's default);
-        none when CUPS is missing or not running. Reused for PRINTERS_SECONDS."""
+    def ask_cups() -> tuple[float, list[Any], str | None]:
         from ketaprep.errors import KetaprepError
         from ketaprep.printing import default_queue, list_queues
 
+        asked = time.monotonic()
+        try:
+            queues = list_queues()
+            chosen = (settings.printer or default_queue()) if queues else None
+        except KetaprepError:
+            queues, chosen = [], None
+        if chosen is not None:  # CUPS's own spelling, so the select shows it chosen
+            chosen = next((q.name for q in queues if q.name.casefold() == chosen.casefold()), chosen)
+        return asked, queues, chosen
+
+    def refresh() -> None:
+        try:
+            seen = ask_cups()
+            with queues_lock:
+                queues_seen[:] = [seen]
+        finally:
+            refreshing.clear()
+
+    def printers() -> tuple[list[Any], str | None]:
+        """CUPS's queues and the one to preselect (the profile's printer, else CUPS's default);
+        none when CUPS is missing or not running. Asking CUPS takes a few lpstat runs (tens to
+        hundreds of ms), so a page uses what was last seen and, after PRINTERS_SECONDS, asks
+        again in the background; only the first page after start-up or after a send waits."""
         with queues_lock:
-            now = time.monotonic()
-            if queues_seen and now - queues_seen[0][0] < PRINTERS_SECONDS:
-                return queues_seen[0][1], queues_seen[0][2]
-            try:
-                queues = list_queues()
-                chosen = (settings.printer or default_queue()) if queues else None
-            except KetaprepError:
-                queues, chosen = [], None
-            if chosen is not None:  # CUPS's own spelling, so the select shows it chosen
-                chosen = next((q.name for q in queues if q.name.casefold() == chosen.casefold()), chosen)
-            queues_seen[:] = [(now, queues, chosen)]
-            return queues, chosen
+            seen = queues_seen[0] if queues_seen else None
+        if seen is None:
+            seen = ask_cups()
+            with queues_lock:
+                queues_seen[:] = [seen]
+        elif time.monotonic() - seen[0] >= PRINTERS_SECONDS and not refreshing.is_set():
+            refreshing.set()
+            threading.Thread(target=refresh, name="ketaprep-printers", daemon=True).start()
+        return seen[1], seen[2]
+
+    refreshing.set()  # the first handout need not wait for CUPS
+    threading.Thread(target=refresh, name="ketaprep-printers", daemon=True).start()
 
     def send(data: bytes, printer: str, duplex: bool, title: str) -> tuple[str | None, str | None]:
         """(the line naming the printer and job, None) or (None, the CLI's message): one job, never half-sent."""
         from ketaprep.printing import PrintError, send_pdf
 
-        queues_seen.clear()  # a stopped or removed queue shows as it is now on the page that answers
+        with queues_lock:
+            queues_seen.clear()  # the page that answers shows the queues as they are now
         if not printer.strip():
             return None, "choose a printer in the Printer list first; nothing was sent"
         try:
