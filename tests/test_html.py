@@ -390,7 +390,8 @@ def test_times_and_phone_numbers_never_break_across_lines() -> None:
 def test_a_clinic_can_override_only_the_stylesheet(tmp_path: Path) -> None:
     (tmp_path / "html_style.css.j2").write_text("body { font-size: {{ '18pt' if large_print else '13pt' }}; }\n")
     html = write("html", [sheet_for("iv-pain-4h")], Options(templates_dir=tmp_path)).decode()
-    assert "body { font-size: 13pt; }" in html and "@page" not in html
+    assert "body { font-size: 13pt; }" in html and "@page {" not in html
+    assert html.count("@page ") == 2  # only the handout's own running header (its named page, and not on page 1)
     assert "Your schedule" in html  # the built-in page template still lays out the handout
 
 
@@ -421,3 +422,21 @@ def test_chunks_reads_the_sheets_lazily(tiny: Path) -> None:
 def test_no_sheets_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least one sheet"):
         html_format.write([], Options())
+
+
+def test_running_header_names_the_patient_safely() -> None:
+    """Each handout's print style puts the patient's name and "Page x / y" at the top of the pages
+    after the first; a name with quotes, backslashes or `</style>` stays inside its CSS string."""
+    assert html_format.css_string('A"b\\c</style>') == '"A\\000022 b\\00005c c\\00003c \\00002f style\\00003e "'
+    html = html_of([sheet_for("iv-pain-4h", patient=HOSTILE)])
+    assert html.count("</style>") == 2 and "counter(page) \" / \" counter(pages)" in html
+    french = html_of([sheet_for("iv-pain-4h", patient="Zoé Test", lang="fr")])
+    assert 'content: "Zoé Test \\0000b7  Page " counter(page)' in french
+
+
+def test_when_column_keeps_each_date_whole() -> None:
+    html = html_of([sheet_for("iv-pain-4h", lang="en+fr")])
+    cells = re.findall(r'<td class="when">(.*?)</td>', html)
+    assert any("Wednesday\u00a025\u00a0November" in cell for cell in cells), cells
+    assert any("mercredi\u00a025\u00a0novembre" in cell for cell in cells), cells
+    assert not any(re.search(r"[^\W\d_]+ \d{1,2} [^\W\d_]+", cell) for cell in cells)

@@ -318,3 +318,97 @@ def test_render_writes_a_pdf_file(cli: Any, tmp_path: Path) -> None:
     texts = pages(out.read_bytes())
     assert texts[0].startswith("Votre clinique de traitement") and "Ada Test" in texts[0]
     assert 2 <= len(texts) <= 4
+
+
+# -- accessibility: tags, language, title, PDF/UA-1 ---------------------------------------------
+
+
+def marked_languages(pdf: bytes) -> list[set[str]]:
+    """For each page, the languages its tagged text resolves to: a marked-content span's own
+    /Lang, else its nearest structure element's /Lang, else the document's /Lang."""
+    reader = PdfReader(io.BytesIO(pdf))
+    root: Any = reader.trailer["/Root"]
+    page_of = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}  # type: ignore[union-attr]
+    own: dict[tuple[int, int], str] = {}
+    for n, page in enumerate(reader.pages):
+        stream = page.get_contents().get_data()  # type: ignore[union-attr]
+        for found in re.finditer(rb"<<([^<>]*/MCID (\d+)[^<>]*)>>\s*BDC", stream):
+            lang = re.search(rb"/Lang\(([^)]*)\)", found.group(1))
+            if lang:
+                own[(n, int(found.group(2)))] = lang.group(1).decode()
+    result: list[set[str]] = [set() for _ in reader.pages]
+
+    def walk(node: Any, lang: str, page: Any) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, int):
+            n = page_of[page.idnum]
+            result[n].add(own.get((n, node), lang))
+            return
+        if not hasattr(node, "get"):
+            return
+        lang = str(node.get("/Lang", lang))
+        page = node.get("/Pg", page)
+        if "/MCID" in node:
+            walk(int(node["/MCID"]), lang, page)
+            return
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [] if kids is None else [kids]:
+            walk(kid, lang, page)
+
+    walk(root["/StructTreeRoot"], str(root["/Lang"]), None)
+    return result
+
+
+@pytest.mark.parametrize(("lang", "declared", "title"), [
+    ("en", "en-CA", "Ketamine IV infusion for chronic pain (about 4 hours)"),
+    ("fr", "fr-CA", "Perfusion intraveineuse de kétamine pour la douleur chronique (environ 4\u00a0heures)"),
+    ("en+fr", "en-CA", "Ketamine IV infusion for chronic pain (about 4 hours)"),
+])
+def test_a_patients_pdf_is_tagged_pdf_ua_1_in_its_language_with_its_title_shown(lang: str, declared: str, title: str) -> None:
+    pdf = write("pdf", [sheet("iv-pain-4h", lang)], Options())
+    reader = PdfReader(io.BytesIO(pdf))
+    root: Any = reader.trailer["/Root"]
+    assert root["/Lang"] == declared
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712  (a pypdf BooleanObject)
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    assert "/StructTreeRoot" in root
+    assert root["/Outlines"]["/Count"] >= 1
+    assert reader.metadata is not None and reader.metadata.title == title
+    xmp = root["/Metadata"].get_data().decode("utf-8")
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
+
+
+def test_every_fixed_sentence_is_marked_in_its_handouts_language() -> None:
+    french = write("pdf", [sheet("iv-pain-4h", "fr")], Options())
+    assert "Si votre équipe de soins vous dit autre chose, suivez ses consignes." in flat(" ".join(pages(french)))
+    assert marked_languages(french) == [{"fr-CA"}, {"fr-CA"}]
+    both = write("pdf", [sheet("iv-pain-4h", "en+fr")], Options())
+    texts = pages(both)
+    assert page_with(texts, "If your care team tells you something different") == 1
+    assert page_with(texts, "Si votre équipe de soins") == 3
+    assert marked_languages(both) == [{"en-CA"}, {"en-CA"}, {"fr-CA"}, {"fr-CA"}]
+
+
+def test_a_tagged_pdfs_text_still_extracts_with_pdftotext(tmp_path: Path) -> None:
+    path = tmp_path / "fr.pdf"
+    path.write_bytes(write("pdf", [sheet("iv-pain-4h", "fr")], Options()))
+    tool = require_tool("pdftotext")
+    text = subprocess.run([tool, "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert "Si votre équipe de soins vous dit autre chose, suivez ses consignes." in text
+    assert "Perfusion intraveineuse de kétamine" in text
+
+
+def test_a_clinic_template_pdf_ua_1_refuses_still_prints_tagged_claiming_no_standard(tmp_path: Path) -> None:
+    template = (Path(pdf_format.TEMPLATE_DIR) / pdf_format.TEMPLATE).read_text(encoding="utf-8")
+    logo = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    (tmp_path / "logo.svg").write_text(logo)
+    (tmp_path / pdf_format.TEMPLATE).write_text(template.replace("\n#grid(", '\n#image("logo.svg", width: 1cm)\n#grid(', 1))
+    options = Options(templates_dir=tmp_path)
+    with pytest.raises(typst.TypstError, match="PDF/UA-1 error: missing alt text"):  # the logo has no alt text
+        typst.compile(pdf_format.source([sheet()], options).encode("utf-8"), format="pdf", root=str(tmp_path),
+                      font_paths=pdf_format.fonts(), pdf_standards=["ua-1"])
+    reader = PdfReader(io.BytesIO(write("pdf", [sheet(lang="fr")], options)))
+    root: Any = reader.trailer["/Root"]
+    assert (root["/Lang"], root["/MarkInfo"]["/Marked"], "/StructTreeRoot" in root) == ("fr-CA", True, True)
+    assert "pdfuaid" not in root["/Metadata"].get_data().decode("utf-8")
+    assert "Si votre équipe de soins" in flat(" ".join(page.extract_text() for page in reader.pages))

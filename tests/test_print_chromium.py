@@ -70,6 +70,8 @@ class Printed:
     options: Options
     pdf: Path
     pages: list[str] = field(default_factory=list)
+    lines: list[list[str]] = field(default_factory=list)
+    """Each page's lines as pdftotext reads them (spaces folded, not joined)."""
     sizes: list[tuple[float, float]] = field(default_factory=list)
     fonts: list[list[str]] = field(default_factory=list)
     smallest_text: float = 0.0
@@ -95,6 +97,7 @@ def read_back(printed: Printed) -> None:
     pdf = str(printed.pdf)
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True, check=True).stdout  # noqa: S603,S607
     printed.pages = [flat(page) for page in text.decode("utf-8").split("\f")][:-1]
+    printed.lines = [[flat(line) for line in page.splitlines()] for page in text.decode("utf-8").split("\f")][:-1]
     fonts = subprocess.run(["pdffonts", pdf], capture_output=True, check=True, text=True).stdout  # noqa: S603,S607
     printed.fonts = [line.split() for line in fonts.splitlines()[2:]]
     reader = PdfReader(pdf)
@@ -222,10 +225,11 @@ def test_schedule_and_headings_stay_with_what_follows(printed: dict[str, Printed
         page = job.pages[schedule[0] - 1]
         for row in h.schedule:
             # pdftotext drops the narrow gap in a short bold time ("7 h" comes out "7h"): times compare without spaces
-            # and a when that wraps ("le mercredi 25 novembre / à 11 h 15") comes out around the label's lines
-            # (and a wrapped label's lines come out around it)
+            # and a when that wraps ("le mercredi 25 novembre / à 11 h 15", "1:00 a.m. (the night of / Monday to
+            # Tuesday)") comes out around the label's lines (and a wrapped label's lines come out around it)
             squashed = page.replace(" ", "")
-            for piece in re.split(r" (?=à )", flat(row.when)):
+            # (the date part, unbreakable, may come out on its own), so each line-sized piece is looked for
+            for piece in re.split(r" (?=à )|(?<=,) |(?<=of) |(?<=de) ", flat(row.when)):
                 piece = piece.replace(" ", "")
                 assert piece in squashed, f"{h.lang}: {row.key} not on page {schedule[0]}"
                 squashed = squashed.replace(piece, "")
@@ -286,3 +290,33 @@ def test_duplex_starts_each_patient_on_the_front_of_a_sheet(printed: dict[str, P
     assert len(job.pages) % 2 == 0
     plain = printed["combined"]
     assert len(job.pages) > len(plain.pages), "the one-page handouts got their blank back pages"
+
+
+def test_every_page_after_the_first_names_the_patient_and_its_number(printed: dict[str, Printed]) -> None:
+    """As the PDF's footer does: the patient's name and "Page x / y" at the top of each page after the first."""
+    job = printed["combined"]
+    total = len(job.pages)
+    assert total > 2
+    assert "Page 1 /" not in job.pages[0]
+    owner: dict[int, Handout] = {}
+    for h, first, last in spans(job):
+        for number in range(first, last + 1):
+            owner[number] = h
+    for number in range(2, total + 1):
+        h = owner[number]
+        heading = f"{h.patient} · {h.gettext('Page')} {number} / {total}"
+        assert flat(heading) in job.lines[number - 1], (number, heading)
+
+
+@pytest.mark.parametrize("variant", [variant_id(paper, large) for paper, large in VARIANTS])
+def test_when_column_never_breaks_a_date(printed: dict[str, Printed], variant: str) -> None:
+    """"Wednesday 25 November" is on one line wherever the schedule prints a date, in every language."""
+    job = printed[variant]
+    seen = 0
+    for h, first, last in spans(job):
+        for row in h.schedule:
+            for date in re.findall(r"(?:\b|(?<=^))[^\W\d_]+ \d{1,2}(?:er)? [^\W\d_]+", flat(row.when)):
+                lines = [line for n in range(first, last + 1) for line in job.lines[n - 1]]
+                assert any(date in line for line in lines), f"{h.set_id} {h.lang}: {date!r} broken across lines"
+                seen += 1
+    assert seen > 10

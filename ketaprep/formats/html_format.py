@@ -7,6 +7,7 @@ stream thousands of patients to disk without holding the file in memory.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -48,6 +49,33 @@ def keep_date(text: str) -> Markup:
     return Markup(_DATE.sub(lambda m: "\u00a0".join(m.groups()), kept))  # noqa: S704 (escaped by keep_together)
 
 
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal in which only letters, digits and spaces stay as they are:
+    every other character is a hex escape, so no name can end the string or the style element."""
+    out = []
+    for char in text:
+        if char.isalnum() or char == " ":
+            out.append(char)
+        else:
+            out.append(f"\\{ord(char):06x} ")  # the space ends the escape (CSS drops it)
+    return '"' + "".join(out) + '"'
+
+
+def running_header(handout: Handout) -> Markup:
+    """The print style giving every page of this handout after the document's first the patient's
+    name and "Page x / y" at its top, as the PDF's footer does (CSS paged media, a named page)."""
+    name = page_name(handout)
+    lead = css_string(f"{handout.patient} · {handout.gettext('Page')} " if handout.patient else f"{handout.gettext('Page')} ")
+    rule = (f"@page {name} {{ @top-right {{ content: {lead} counter(page) \" / \" counter(pages); }} }}"
+            f" @page {name}:first {{ @top-right {{ content: none; }} }}"
+            f" .handout.{name} {{ page: {name}; }}")
+    return Markup(f'<style media="print">{rule}</style>')  # noqa: S704 (every value is escaped by css_string)
+
+
+def page_name(handout: Handout) -> str:
+    return "h" + hashlib.sha256(f"{handout.lang}\x1f{handout.patient}".encode()).hexdigest()[:12]
+
+
 def chunks(sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
     """The document as a stream of text pieces; each sheet starts on a new page."""
     remaining = iter(sheets)
@@ -76,6 +104,8 @@ def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options) -> Iterat
         nb=keep_together,
         nb_date=keep_date,
         qr=partial(_qr, options),
+        running_header=running_header,
+        page_name=page_name,
     )
 
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 TEMPLATE = "handout.typ.j2"
+PDF_STANDARDS = ["ua-1"]
+"""A single patient's PDF claims PDF/UA-1 (tagged, language and title shown); Typst checks it."""
 CACHE_AGE = 10
 """typst-py calls `comemo::evict(10)` after every compilation."""
 
@@ -111,20 +113,37 @@ def write(sheets: list[Sheet], options: Options) -> bytes:
     check_printable(sheets, markup)
     root = options.templates_dir or TEMPLATE_DIR
     check_root(root)
+    standards = PDF_STANDARDS if len(sheets) == 1 else []
     try:
-        pdf = typst.compile(  # type: ignore[call-overload]  # the stub ties root's type to the input's
-            markup.encode("utf-8"),
-            format="pdf",
-            root=str(root),
-            font_paths=fonts(),
-            timestamp=creation_time(sheets[0]),
-        )
+        try:
+            pdf = _compile(markup, root, sheets[0], standards)
+        except typst.TypstError:
+            if not standards or options.templates_dir is None:
+                raise
+            # A clinic's own template that PDF/UA-1 refuses (an image without alt text...)
+            # still prints: the file is tagged as Typst tags it, and claims no standard.
+            pdf = _compile(markup, root, sheets[0], [])
     except typst.TypstError as exc:
         # The message names the Typst problem only; the diagnostic could quote patient text.
         raise KetaprepError(f"the PDF template {TEMPLATE} could not be laid out: {exc.message}") from None
     finally:
         if len(sheets) > 1:
             release_memory()
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def _compile(markup: str, root: Path, first: Sheet, standards: list[str]) -> bytes:
+    import typst
+
+    pdf = typst.compile(  # type: ignore[call-overload]  # the stub ties root's type to the input's
+        markup.encode("utf-8"),
+        format="pdf",
+        root=str(root),
+        font_paths=fonts(),
+        timestamp=creation_time(first),
+        pdf_standards=standards,
+    )
     assert isinstance(pdf, bytes)
     return pdf
 

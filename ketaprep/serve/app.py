@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import threading
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,6 +30,10 @@ from ketaprep.serve.settings import MAX_UPLOAD_BYTES, Settings
 MultiPartParser.spool_max_size = MAX_UPLOAD_BYTES + 1
 
 LIST_HINT = "The day's export: CSV, Excel (.xlsx, .xls), LibreOffice (.ods) or FHIR JSON."
+GONE = ("this list is no longer kept (the form keeps a list for an hour, and the last few only): "
+        "choose it and check it again")
+PRINTERS_SECONDS = 10.0
+"""How long the list of CUPS queues is reused before CUPS is asked again (lpstat takes tens of ms)."""
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "ics": "text/calendar; charset=utf-8",
@@ -65,7 +71,73 @@ def build(settings: Settings) -> Guard:
             status_code=403,
         )
 
-    def patient_page(values: dict[str, str], result: Result | None = None, status: int = 200) -> HTMLResponse:
+    queues_seen: list[tuple[float, list[Any], str | None]] = []
+    queues_lock = threading.Lock()
+    refreshing = threading.Event()
+
+    def ask_cups() -> tuple[float, list[Any], str | None]:
+        from ketaprep.errors import KetaprepError
+        from ketaprep.printing import default_queue, list_queues
+
+        asked = time.monotonic()
+        try:
+            queues = list_queues()
+            chosen = (settings.printer or default_queue()) if queues else None
+        except KetaprepError:
+            queues, chosen = [], None
+        if chosen is not None:  # CUPS's own spelling, so the select shows it chosen
+            chosen = next((q.name for q in queues if q.name.casefold() == chosen.casefold()), chosen)
+        return asked, queues, chosen
+
+    def refresh() -> None:
+        try:
+            seen = ask_cups()
+            with queues_lock:
+                queues_seen[:] = [seen]
+        finally:
+            refreshing.clear()
+
+    def printers() -> tuple[list[Any], str | None]:
+        """CUPS's queues and the one to preselect (the profile's printer, else CUPS's default);
+        none when CUPS is missing or not running. Asking CUPS takes a few lpstat runs (tens to
+        hundreds of ms), so a page uses what was last seen and, after PRINTERS_SECONDS, asks
+        again in the background; only the first page after start-up or after a send waits."""
+        with queues_lock:
+            seen = queues_seen[0] if queues_seen else None
+        if seen is None:
+            seen = ask_cups()
+            with queues_lock:
+                queues_seen[:] = [seen]
+        elif time.monotonic() - seen[0] >= PRINTERS_SECONDS and not refreshing.is_set():
+            refreshing.set()
+            threading.Thread(target=refresh, name="ketaprep-printers", daemon=True).start()
+        return seen[1], seen[2]
+
+    refreshing.set()  # the first handout need not wait for CUPS
+    threading.Thread(target=refresh, name="ketaprep-printers", daemon=True).start()
+
+    def send(data: bytes, printer: str, duplex: bool, title: str) -> tuple[str | None, str | None]:
+        """(the line naming the printer and job, None) or (None, the CLI's message): one job, never half-sent."""
+        from ketaprep.printing import PrintError, send_pdf
+
+        with queues_lock:
+            queues_seen.clear()  # the page that answers shows the queues as they are now
+        if not printer.strip():
+            return None, "choose a printer in the Printer list first; nothing was sent"
+        try:
+            job = send_pdf(data, printer=printer.strip(), duplex=duplex, title=title)
+        except PrintError as exc:
+            return None, exc.message
+        sides = ", two-sided" if duplex else ""
+        return f'Sent to printer "{job.printer}" as job {job.job_id} (1 copy{sides}).', None
+
+    def printer_of(form: FormData) -> str:
+        value = form.get("printer")
+        return value if isinstance(value, str) else ""
+
+    def patient_page(values: dict[str, str], result: Result | None = None, status: int = 200,
+                     printed: str | None = None, print_error: str | None = None,
+                     printer: str | None = None) -> HTMLResponse:
         handout = None
         csp = None
         warnings: list[str] = []
@@ -78,9 +150,14 @@ def build(settings: Settings) -> Guard:
                 warnings = desk.warnings(sheet)
             else:
                 status = 422
+        queues, chosen = printers() if handout is not None else ([], None)
         return page(
             "patient.html.j2",
             status=status,
+            queues=queues,
+            chosen=printer or chosen,
+            printed=printed,
+            print_error=print_error,
             csp=csp,
             page="patient",
             values=values,
@@ -96,7 +173,7 @@ def build(settings: Settings) -> Guard:
 
     async def home(request: Request) -> Response:
         if request.method == "GET":
-            return patient_page(desk.defaults(desk.today()))
+            return await run_in_threadpool(patient_page, desk.defaults(desk.today()))
         try:
             form = await form_of(request)
         except Forbidden:
@@ -123,6 +200,32 @@ def build(settings: Settings) -> Guard:
         if data is None:
             return patient_page(values, result, status=422)
         return _download(data, name, fmt)
+
+    async def send_handout(request: Request) -> Response:
+        """Send to printer: the handout's PDF as one CUPS job; the page answers with one line."""
+        try:
+            form = await form_of(request)
+        except Forbidden:
+            return forbidden()
+        values = desk.read(form)
+        printer = printer_of(form)
+
+        def answer() -> HTMLResponse:
+            result = desk.make(values)
+            if result.sheet is None:
+                return patient_page(values, result, status=422)
+            data = desk.write("pdf", result)
+            if data is None:
+                return patient_page(values, result, status=422)
+            appointment = result.sheet.timeline.appointment
+            # never the patient's name: CUPS shows a job's title to everyone who can see the queue
+            title = (f"ketaprep handout {appointment.date.isoformat()} {appointment.start.strftime('%H:%M')} "
+                     f"({result.sheet.loaded.model.id})")
+            printed, error = send(data, printer, False, title)
+            return patient_page(values, result, status=200 if printed else 502, printed=printed,
+                                print_error=error, printer=printer or None)
+
+        return await run_in_threadpool(answer)
 
     async def handout_pdf(request: Request) -> Response:
         return await handout_file(request, "pdf")
@@ -151,8 +254,11 @@ def build(settings: Settings) -> Guard:
     def list_page(status: int = 200, **context: Any) -> HTMLResponse:
         values = context.pop("values", {"date": "", "large_print": "", "duplex": "", "paper": "letter"})
         checked = context.pop("checked", None)
+        queues, chosen = printers() if checked is not None and checked.ready else ([], None)
         return page("list.html.j2", status=status, page="list", hint=LIST_HINT, values=values,
-                    errors=context.pop("errors", {}), checked=checked, print_error=context.pop("print_error", None))
+                    errors=context.pop("errors", {}), checked=checked, print_error=context.pop("print_error", None),
+                    printed=context.pop("printed", None), queues=queues,
+                    chosen=context.pop("printer", None) or chosen)
 
     async def day_list(request: Request) -> Response:
         if request.method == "GET":
@@ -195,8 +301,7 @@ def build(settings: Settings) -> Guard:
             return forbidden()
         checked = lists.get(str(form.get("key") or ""))
         if checked is None:
-            return list_page(status=410, errors={"list": "this list is no longer kept (the form keeps a list for an "
-                                                 "hour, and the last few only): choose it and check it again"})
+            return list_page(status=410, errors={"list": GONE})
         try:
             if kind == "pdf":
                 data = await run_in_threadpool(lists.combined_pdf, checked)
@@ -208,6 +313,33 @@ def build(settings: Settings) -> Guard:
             return list_page(status=422, checked=checked, print_error="no row of the list could be printed")
         suffix = "handouts.pdf" if kind == "pdf" else "handouts.zip"
         return _download(data, f"{lists.stem(checked)}-{suffix}", kind)
+
+    async def list_send(request: Request) -> Response:
+        """Send to printer: the combined print file as ONE job (as `batch --print`)."""
+        try:
+            form = await form_of(request)
+        except Forbidden:
+            return forbidden()
+        checked = lists.get(str(form.get("key") or ""))
+        if checked is None:
+            return await run_in_threadpool(lambda: list_page(status=410, errors={"list": GONE}))
+        printer = printer_of(form)
+
+        def answer() -> HTMLResponse:
+            assert checked is not None
+            try:
+                data = lists.combined_pdf(checked)
+            except ListProblem as exc:
+                return list_page(status=422, checked=checked, print_error=exc.message, printer=printer or None)
+            if data is None:
+                return list_page(status=422, checked=checked, print_error="no row of the list could be printed",
+                                 printer=printer or None)
+            # the list's file name, as `batch --print` titles the job; never a patient's name
+            printed, error = send(data, printer, checked.duplex, f"ketaprep Handouts to print: {checked.name}")
+            return list_page(status=200 if printed else 502, checked=checked, printed=printed, print_error=error,
+                             printer=printer or None)
+
+        return await run_in_threadpool(answer)
 
     async def list_pdf(request: Request) -> Response:
         return await list_file(request, "pdf")
@@ -227,9 +359,11 @@ def build(settings: Settings) -> Guard:
         Route("/print", print_view, methods=["POST"]),
         Route("/handout.pdf", handout_pdf, methods=["POST"]),
         Route("/handout.ics", handout_ics, methods=["POST"]),
+        Route("/send", send_handout, methods=["POST"]),
         Route("/list", day_list, methods=["GET", "POST"]),
         Route("/list/pdf", list_pdf, methods=["POST"]),
         Route("/list/zip", list_zip, methods=["POST"]),
+        Route("/list/send", list_send, methods=["POST"]),
         Route("/static/{name}", static, methods=["GET"]),
     ]
     async def failed(_request: Request, exc: Exception) -> Response:

@@ -296,6 +296,24 @@ def bench_batch_html(ctx: Context) -> list[Row]:
     return rows
 
 
+TYPST_FLOOR = """
+import sys, typst
+patients = int(sys.argv[1])
+page = "\\n".join(f"- Line {n} of a plain page of thirty bullet lines" for n in range(1, 31))
+body = "\\n#pagebreak()\\n".join(page for _ in range(2 * patients))
+typst.compile(("#set page(paper: \\"us-letter\\")\\n" + body).encode(), format="pdf")
+"""
+
+
+def typst_floor(ctx: Context, patients: int) -> Measure:
+    """Issue 12's floor: one bare Typst compile, in one process, of a plain document of two pages
+    of 30 bullet lines per patient (the process's wall time, Python start included as in a batch)."""
+    argv = [sys.executable, "-c", TYPST_FLOOR, str(patients)]
+    measures = [spawn(argv, ctx) for _ in range(max(1, min(ctx.runs, 3)))]
+    return Measure(statistics.median(x.seconds for x in measures), max(x.peak_mb for x in measures),
+                   statistics.median(x.cpu for x in measures))
+
+
 @benchmark("batch-pdf")
 def bench_batch_pdf(ctx: Context) -> list[Row]:
     pdf_writer()
@@ -303,6 +321,11 @@ def bench_batch_pdf(ctx: Context) -> list[Row]:
     floor = jinja_floor(1000)
     rows.append(Row("  same, against the plain Jinja loop (1,000 renders)", rows[0].median,
                     ratio_to="plain Jinja loop", baseline=floor, note=f"loop {floor * 1000:.0f} ms"))
+    bare = typst_floor(ctx, 1000)
+    rows.append(Row("bare Typst compile, 2,000 plain pages (process)", bare.seconds, peak_mb=bare.peak_mb, cpu=bare.cpu,
+                    note="issue 12's floor: two pages of 30 bullet lines per patient"))
+    rows.append(Row("  batch 1,000 to pdf, against the bare Typst floor", rows[0].median,
+                    ratio_to="bare Typst 2,000 pages", baseline=bare.seconds, note=f"load {os.getloadavg()[0]:.1f}"))
     return rows
 
 
