@@ -15,8 +15,19 @@ def _stop(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
+def _unraisable(args: "sys.UnraisableHookArgs") -> None:
+    """A Ctrl-C that lands in a callback Python cannot raise from (an import lock's weakref
+    callback, a destructor) would print "Exception ignored ... KeyboardInterrupt" and then be
+    swallowed, the command going on as if no one had pressed it: stop as at start-up instead.
+    (Batch runs under its own SIGINT handler, which sets a flag, so this never cuts a batch.)"""
+    if args.exc_type is not None and issubclass(args.exc_type, KeyboardInterrupt):
+        _stop(signal.SIGINT, None)
+    sys.__unraisablehook__(args)
+
+
 def main() -> None:
     signal.signal(signal.SIGINT, _stop)
+    sys.unraisablehook = _unraisable
     from ketaprep.cli import main as cli_main
 
     cli_main(sys.argv[1:], interrupt_guarded=True)
