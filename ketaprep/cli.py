@@ -456,7 +456,9 @@ def render(
     if not print_ or output is not None:
         _emit(data, output, binary=format_ == OutputFormat.pdf)
     if print_:
-        title = f"ketaprep handout {appointment.date.isoformat()} {start_time.strftime('%H:%M')} ({loaded.model.id})"
+        from ketaprep.printing import handout_job_title
+
+        title = handout_job_title(appointment.date, start_time, loaded.model.id)
         _send_to_printer(data, printer, profile, copies, duplex, title)
     _warn_passed_cutoffs(sheet, now, clock_value or (profile.clock if profile else None))
     _note_no_profile(profile)

@@ -12,6 +12,7 @@ never carry a patient's name: CUPS shows them to everyone who can see the queue.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -135,6 +136,12 @@ def default_queue() -> str | None:
     """CUPS's default destination for this user (LPDEST, PRINTER, lpoptions, the server's), or None."""
     _check_running(None)
     return _default(None)
+
+
+def handout_job_title(day: dt.date, start: dt.time, set_id: str) -> str:
+    """A one-patient job's title: the appointment and the set, never the patient's name (CUPS
+    shows a job's title to everyone who can see the queue)."""
+    return f"ketaprep handout {day.isoformat()} {start.strftime('%H:%M')} ({set_id})"
 
 
 def send_pdf(data: bytes, *, printer: str | None, copies: int = 1, duplex: bool = False, title: str) -> PrintJob:

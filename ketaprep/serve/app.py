@@ -217,10 +217,10 @@ def build(settings: Settings) -> Guard:
             data = desk.write("pdf", result)
             if data is None:
                 return patient_page(values, result, status=422)
+            from ketaprep.printing import handout_job_title
+
             appointment = result.sheet.timeline.appointment
-            # never the patient's name: CUPS shows a job's title to everyone who can see the queue
-            title = (f"ketaprep handout {appointment.date.isoformat()} {appointment.start.strftime('%H:%M')} "
-                     f"({result.sheet.loaded.model.id})")
+            title = handout_job_title(appointment.date, appointment.start, result.sheet.loaded.model.id)
             printed, error = send(data, printer, False, title)
             return patient_page(values, result, status=200 if printed else 502, printed=printed,
                                 print_error=error, printer=printer or None)
