@@ -84,8 +84,6 @@ def codes(sheet: Sheet, handout: Handout, options: Options) -> list[QrCode]:
 def calendar_text(sheet: Sheet, handout: Handout, keys: tuple[str, ...], at: dt.datetime, summary: str,
                   options: Options) -> str:
     """One VCALENDAR with one VEVENT at the exact instant (UTC), with its reminder; no patient name."""
-    from icalendar import Alarm, Calendar, Event
-
     from ketaprep.formats.ics_format import announced_when
     from ketaprep.reminders import reminder
 
@@ -95,27 +93,40 @@ def calendar_text(sheet: Sheet, handout: Handout, keys: tuple[str, ...], at: dt.
     zone = sheet.timeline.zone
     kind = next(e.kind for e in sheet.timeline.events if e.key == keys[0])
     when = reminder(at, kind, options.alarm_minutes, zone, options.evening_reminder)
+    # The UID names no patient: it is the moment's own (set, event, instant), so two patients at
+    # the same time share a code (one rendering) and a phone that scans it twice updates one event.
+    moment = "\x1f".join(["ketaprep-qr-1", sheet.loaded.model.id, ",".join(keys), at.astimezone(dt.UTC).isoformat()])
+    uid = hashlib.sha256(moment.encode("utf-8")).hexdigest()[:12] + "@ketaprep"
+    stamp = dt.datetime.combine(dt.date.fromisoformat(handout.generated), dt.time(0), dt.UTC)
+    # The alarm's text is the time it is for (the summary already says what): kept short, so the
+    # code stays small enough to scan off paper. Moved out of the night, it names the day too.
+    if when.moved:
+        trigger: dt.datetime | dt.timedelta = when.at.astimezone(dt.UTC)
+        description = announced_when(handout, keys[0], at, sheet.timeline.appointment.date)
+    else:
+        trigger = when.at.astimezone(dt.UTC) - at.astimezone(dt.UTC)
+        description = rows_when(handout, keys[0])
+    return _vcalendar(uid, stamp, at.astimezone(dt.UTC), summary, trigger, description)
+
+
+@lru_cache(maxsize=4096)
+def _vcalendar(uid: str, stamp: dt.datetime, start: dt.datetime, summary: str, trigger: dt.datetime | dt.timedelta,
+               description: str) -> str:
+    """The VCALENDAR text (icalendar); the same moment on a day's list is written once."""
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", PRODID)
     event = Event()
-    # The UID names no patient: it is the moment's own (set, event, instant), so two patients at
-    # the same time share a code (one rendering) and a phone that scans it twice updates one event.
-    moment = "\x1f".join(["ketaprep-qr-1", sheet.loaded.model.id, ",".join(keys), at.astimezone(dt.UTC).isoformat()])
-    event.add("uid", hashlib.sha256(moment.encode("utf-8")).hexdigest()[:12] + "@ketaprep")
-    event.add("dtstamp", dt.datetime.combine(dt.date.fromisoformat(handout.generated), dt.time(0), dt.UTC))
-    event.add("dtstart", at.astimezone(dt.UTC))
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
     event.add("summary", summary)
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    # The alarm's text is the time it is for (the summary already says what): kept short, so the
-    # code stays small enough to scan off paper. Moved out of the night, it names the day too.
-    if when.moved:
-        alarm.add("trigger", when.at.astimezone(dt.UTC))
-        alarm.add("description", announced_when(handout, keys[0], at, sheet.timeline.appointment.date))
-    else:
-        alarm.add("trigger", when.at.astimezone(dt.UTC) - at.astimezone(dt.UTC))
-        alarm.add("description", rows_when(handout, keys[0]))
+    alarm.add("trigger", trigger)
+    alarm.add("description", description)
     event.add_component(alarm)
     calendar.add_component(event)
     data: bytes = calendar.to_ical()

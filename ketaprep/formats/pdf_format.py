@@ -53,7 +53,8 @@ def _covered() -> frozenset[int]:
 def unprintable(text: str) -> int:
     """How many characters of `text` no shipped font can draw (they would print as empty boxes)."""
     covered = _covered()
-    return sum(1 for char in text if ord(char) not in covered and not char.isspace() and char.isprintable())
+    missing = {char for char in set(text) if ord(char) not in covered and not char.isspace() and char.isprintable()}
+    return sum(text.count(char) for char in missing) if missing else 0
 
 
 def check_printable(sheets: Iterable[Sheet], markup: str | None = None) -> None:
