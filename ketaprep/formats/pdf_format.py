@@ -9,8 +9,9 @@ SOURCE_DATE_EPOCH). Every value in the template is escaped as a Typst string lit
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,17 +135,29 @@ def write(sheets: list[Sheet], options: Options) -> bytes:
     return pdf
 
 
-def _compile(markup: str, root: Path, first: Sheet, standards: list[str]) -> bytes:
+_COMPILING = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def compiler(root: str) -> typst.Compiler:
+    """One Typst compiler per templates folder, kept for the process: what it memoised for one
+    handout (fonts, shaped text, laid-out paragraphs) serves the next, which is most of the work
+    for a day's list (a fresh compile per sheet took about twice as long)."""
     import typst
 
-    pdf = typst.compile(  # type: ignore[call-overload]  # the stub ties root's type to the input's
-        markup.encode("utf-8"),
-        format="pdf",
-        root=str(root),
-        font_paths=fonts(),
-        timestamp=creation_time(first),
-        pdf_standards=standards,
-    )
+    return typst.Compiler(root=root, font_paths=fonts())
+
+
+def _compile(markup: str, root: Path, first: Sheet, standards: list[str]) -> bytes:
+    return compile_markup(markup, str(root), creation_time(first), standards)
+
+
+def compile_markup(markup: str, root: str, timestamp: dt.datetime, standards: list[str]) -> bytes:
+    """Typst markup to PDF bytes with the kept compiler (one compile at a time per process: the
+    web form's threads share it)."""
+    with _COMPILING:
+        pdf = compiler(root).compile(input=markup.encode("utf-8"), format="pdf", timestamp=timestamp,
+                                     pdf_standards=standards)  # type: ignore[arg-type]  # names checked by Typst
     assert isinstance(pdf, bytes)
     return pdf
 
