@@ -24,6 +24,7 @@ import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketaprep.formats.typst_escape import TypstCode
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 HOME_CUTOFFS = ("last_meal", "last_clear_liquid", "last_medication", "no_caffeine_from")
 """Which of the home cut-offs keeps its own code when several fall at the same instant."""
 PRODID = "-//ketaprep//EN"
+PNG_SCALE = 3
+"""Pixels a module in the PDF's PNG: 3 decoded at 150 dpi in every case tried; 4 and 5 failed
+for some codes (poppler's resampling of a 1.1 in image), and 1 never decoded."""
 _ASIDE = re.compile(r" ?\([^()]*\)")
 """A label's aside ("(coffee, tea, cola, energy drinks)"): left out of a code to keep it small
 enough to scan off paper at 1 inch; the printed schedule keeps it."""
@@ -54,10 +58,15 @@ class QrCode:
     calendar: str
     svg: str
     """Inline SVG for HTML (no namespace, no URL in it)."""
+    image_file: str | None = None
+    """The PNG's file name in `Options.image_folder` (the Typst root), when there is one."""
 
     @property
     def typst_png(self) -> TypstCode:
-        """The code as a PNG, written as a Typst `bytes((...))` expression (numbers only, no text)."""
+        """The code as a PNG for Typst: a `read(...)` of its file in the image folder, or a
+        `bytes((...))` expression (numbers and a file name of hex digits only, no text)."""
+        if self.image_file is not None:
+            return TypstCode(f'read("/{self.image_file}", encoding: none)')
         return TypstCode(png_bytes_expression(self.calendar))
 
 
@@ -84,8 +93,20 @@ def codes(sheet: Sheet, handout: Handout, options: Options) -> list[QrCode]:
         caption = f"{handout.colon(label)} {rows[keys[0]].when}"
         short = " / ".join(_ASIDE.sub("", rows[key].label) for key in keys)
         text = calendar_text(sheet, handout, keys, at, f"{handout.colon(short)} {rows[keys[0]].when}", options)
-        out.append(QrCode(keys, caption, rows[keys[0]].when, at, text, svg(text)))
+        image = png_file(options.image_folder, text) if options.image_folder is not None else None
+        out.append(QrCode(keys, caption, rows[keys[0]].when, at, text, svg(text), image))
     return out
+
+
+def png_file(folder: Path, text: str) -> str:
+    """The code of `text` written once as a PNG in `folder`; its file name (hex digits)."""
+    name = "qr-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24] + ".png"
+    path = folder / name
+    if not path.exists():
+        buffer = io.BytesIO()
+        _symbol(text).save(buffer, kind="png", scale=PNG_SCALE, border=4)
+        path.write_bytes(buffer.getvalue())
+    return name
 
 
 def calendar_text(sheet: Sheet, handout: Handout, keys: tuple[str, ...], at: dt.datetime, summary: str,
@@ -155,7 +176,7 @@ def _symbol(text: str) -> segno.QRCode:
 def png_bytes_expression(text: str) -> str:
     """The QR code of `text` as a PNG (3 pixels a module, a 4-module quiet zone), as Typst code."""
     buffer = io.BytesIO()
-    _symbol(text).save(buffer, kind="png", scale=3, border=4)
+    _symbol(text).save(buffer, kind="png", scale=PNG_SCALE, border=4)
     return "bytes((" + ",".join(map(str, buffer.getvalue())) + ",))"
 
 

@@ -8,14 +8,16 @@ SOURCE_DATE_EPOCH). Every value in the template is escaped as a Typst string lit
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketaprep.errors import AppointmentError, KetaprepError
+from ketaprep.formats.typst_escape import typst_escape
 from ketaprep.qr import codes
 from ketaprep.sheet import Options, Sheet
 from ketaprep.templates_env import TEMPLATE_DIR, environment
@@ -99,6 +101,41 @@ def source(sheets: Iterable[Sheet], options: Options) -> str:
         if is_template_error(exc):
             raise template_failure(exc) from None
         raise
+
+
+PATIENT_MARK = "\ue000ketaprep-patient\ue001"
+"""Stands for the patient's name in markup made once for every patient at the same time (private-use
+characters: never in a name, never printed)."""
+MEMO = 512
+
+
+def patient_source(sheet: Sheet, options: Options, shared: Hashable | None, memo: dict[Hashable, str]) -> str:
+    """`source([sheet], options)`, checked for printable characters; made from `memo` when another
+    patient's sheet shares everything but the name (`shared`, from the batch's set cache).
+
+    Only for the built-in template, whose every use of the name is a plain `{{ h.patient }}`
+    (tests compare the two ways for many names); a clinic's template is rendered for each patient.
+    """
+    check_printable([sheet])
+    patient = sheet.timeline.appointment.patient
+    if shared is None or options.templates_dir is not None or not patient.strip():
+        markup = source([sheet], options)
+        check_printable([], markup)
+        return markup
+    found = memo.get(shared)
+    if found is None:
+        marked = dataclasses.replace(
+            sheet,
+            timeline=dataclasses.replace(sheet.timeline, appointment=dataclasses.replace(
+                sheet.timeline.appointment, patient=PATIENT_MARK)),
+            handouts=tuple(dataclasses.replace(h, patient=PATIENT_MARK) for h in sheet.handouts),
+        )
+        found = source([marked], options)
+        check_printable([], found)
+        if len(memo) >= MEMO:
+            memo.clear()
+        memo[shared] = found
+    return found.replace(typst_escape(PATIENT_MARK), typst_escape(patient))
 
 
 def creation_time(sheet: Sheet) -> dt.datetime:
