@@ -24,6 +24,7 @@ from test_qr import PATIENT, check_codes, decode_pdf
 
 from ketaprep.batch import pdfpool
 from ketaprep.errors import KetaprepError
+from ketaprep.typst_compile import Job
 
 DAY = "2026-11-24"
 LANGS = {"en": ["en-CA"], "fr": ["fr-CA"], "en+fr": ["en-CA", "fr-CA"]}
@@ -133,7 +134,7 @@ def test_a_worker_that_dies_leaves_its_patients_to_the_main_process(monkeypatch:
     from ketaprep.sheet import Options
 
     one = sheet()
-    job = pdfpool.Job(source([one], Options()), str(TEMPLATE_DIR), creation_time(one), False)
+    job = Job(source([one], Options()), str(TEMPLATE_DIR), creation_time(one), False)
     compiled = pdfpool.Compiled(2)
     try:
         assert compiled.pool is not None

@@ -155,7 +155,7 @@ def blank_below(pdf: bytes) -> list[float]:
     for page in PdfReader(io.BytesIO(pdf)).pages:
         lowest = [float(page.mediabox.height)]
 
-        def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float, lowest: list[float] = lowest) -> None:
             y = cm[5] + tm[5] * cm[3]
             if text.strip() and y > FOOTER_TOP:
                 lowest[0] = min(lowest[0], y)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
-import datetime as dt
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +25,7 @@ from typing import Any
 
 from ketaprep.batch.signals import signals_deferred
 from ketaprep.errors import KetaprepError
+from ketaprep.typst_compile import STOPPING, Job, compile_group, compile_job, start_worker, worker_ready
 
 GROUP = 8
 """Sheets per task: few enough to keep every worker busy to the end, enough to make handing
@@ -35,18 +35,6 @@ AHEAD = 3
 SHORT_LIST = 40
 """Fewer patients than this are compiled in the main process."""
 ENV = "KETAPREP_PDF_WORKERS"
-STOPPING = {signal.SIGINT, signal.SIGTERM}
-
-
-@dataclass(frozen=True)
-class Job:
-    """One patient's PDF to make: the markup, the templates folder, the PDF's date, and whether
-    a clinic's own template that PDF/UA-1 refuses may still be compiled without the claim."""
-
-    markup: str
-    root: str
-    timestamp: dt.datetime
-    clinic_template: bool
 
 
 def workers_for(count: int) -> int:
@@ -66,45 +54,10 @@ def workers_for(count: int) -> int:
     return cores if cores > 1 else 0
 
 
-def compile_job(job: Job) -> bytes:
-    """The PDF of one job (raises KetaprepError with the Typst problem only, never patient text)."""
-    import typst
-
-    from ketaprep.formats.pdf_format import PDF_STANDARDS, TEMPLATE, compile_markup
-
-    try:
-        try:
-            return compile_markup(job.markup, job.root, job.timestamp, PDF_STANDARDS)
-        except typst.TypstError:
-            if not job.clinic_template:
-                raise
-            # A clinic's own template that PDF/UA-1 refuses (an image without alt text...) still
-            # prints: the file is tagged as Typst tags it, and claims no standard.
-            return compile_markup(job.markup, job.root, job.timestamp, [])
-    except typst.TypstError as exc:
-        raise KetaprepError(f"the PDF template {TEMPLATE} could not be laid out: {exc.message}") from None
-
-
-def _start_worker() -> None:
-    """In each worker: Ctrl-C and SIGTERM are the main process's to handle (it stops the
-    workers itself, when they have handed back what they were compiling), and the fonts are
-    read before the first job arrives."""
-    for signum in STOPPING:  # one held back since the start is dropped
-        signal.signal(signum, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
-    from ketaprep.formats.pdf_format import fonts
-
-    fonts()
-
-
-def _ready() -> None:
-    """A first task that starts its worker (the fonts are read by the initializer)."""
-
-
 @contextlib.contextmanager
 def _stops_blocked() -> Iterator[None]:
     """Ctrl-C and SIGTERM held back in this thread while the workers start. They inherit them
-    held back and ignore them from their first instruction on (`_start_worker`), so a Ctrl-C at
+    held back and ignore them from their first instruction on (`typst_compile.start_worker`), so a Ctrl-C at
     the terminal, which reaches every process of the group, is the main process's alone and
     never prints a worker's traceback. In the main process it is delivered (not lost) once
     released."""
@@ -113,19 +66,6 @@ def _stops_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
-
-
-def _compile_group(jobs: list[Job]) -> list[bytes | str]:
-    """In a worker: each job's PDF, or the message of its failure (that patient's row only)."""
-    out: list[bytes | str] = []
-    for job in jobs:
-        try:
-            out.append(compile_job(job))
-        except KetaprepError as exc:
-            out.append(exc.message)
-        except Exception as exc:  # noqa: BLE001  # one patient's unexpected failure stays that patient's
-            out.append(f"the PDF could not be made ({type(exc).__name__})")
-    return out
 
 
 @dataclass
@@ -149,11 +89,11 @@ class Compiled:
             import multiprocessing
 
             self.pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
             )
             with _stops_blocked():  # inherited: a Ctrl-C at the terminal is the main process's alone
                 for _ in range(workers):  # one task each starts every worker now, not later
-                    self.pool.submit(_ready)
+                    self.pool.submit(worker_ready)
 
     def run(self, items: Iterable[tuple[Any, Job]]) -> Iterator[tuple[Any, bytes | KetaprepError]]:
         if self.pool is None:
@@ -192,7 +132,7 @@ class Compiled:
                 group = next_group()
                 if group:
                     pending.append(Task([item for item, _job in group], [job for _item, job in group], None,
-                                        _compile_group([job for _item, job in group])))
+                                        compile_group([job for _item, job in group])))
                 continue
             yield from self._collect(pending.popleft())
 
@@ -201,7 +141,7 @@ class Compiled:
         members, jobs = [item for item, _job in group], [job for _item, job in group]
         future: concurrent.futures.Future[list[bytes | str]] | None
         try:
-            future = self.pool.submit(_compile_group, jobs)
+            future = self.pool.submit(compile_group, jobs)
         except (concurrent.futures.BrokenExecutor, RuntimeError):
             future = None  # compiled here when its turn comes
         return Task(members, jobs, future)
@@ -214,7 +154,7 @@ class Compiled:
             except Exception:  # a worker died (killed, out of memory...): this group is compiled here
                 results = None
         if results is None:
-            results = _compile_group(task.jobs)
+            results = compile_group(task.jobs)
         for item, result in zip(task.members, results, strict=True):
             yield item, result if isinstance(result, bytes) else KetaprepError(result)
 

@@ -271,9 +271,10 @@ def _write_pdfs(
     title: str | None,
     sets: SetCache,
 ) -> None:
-    from ketaprep.batch.pdfpool import Job, each_pdf, workers_for
+    from ketaprep.batch.pdfpool import each_pdf, workers_for
     from ketaprep.batch.printfile import PdfJoiner
     from ketaprep.formats.pdf_format import creation_time, patient_source
+    from ketaprep.typst_compile import Job
 
     memo: dict[Hashable, str] = {}
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 from collections.abc import Hashable, Iterable
-from functools import cache, lru_cache, partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,24 +20,17 @@ from ketaprep.formats.typst_escape import typst_escape
 from ketaprep.qr import codes
 from ketaprep.sheet import Options, Sheet
 from ketaprep.templates_env import TEMPLATE_DIR, environment
+from ketaprep.typst_compile import FONT_DIR as FONT_DIR
+from ketaprep.typst_compile import PDF_STANDARDS as PDF_STANDARDS
+from ketaprep.typst_compile import TEMPLATE as TEMPLATE
+from ketaprep.typst_compile import compile_markup as compile_markup
+from ketaprep.typst_compile import fonts as fonts
 
 if TYPE_CHECKING:
-    import typst
+    pass
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
-TEMPLATE = "handout.typ.j2"
-PDF_STANDARDS = ["ua-1"]
-"""A single patient's PDF claims PDF/UA-1 (tagged, language and title shown); Typst checks it."""
 CACHE_AGE = 10
 """typst-py calls `comemo::evict(10)` after every compilation."""
-
-
-@cache
-def fonts() -> typst.Fonts:
-    """The shipped font plus Typst's embedded ones; system fonts are ignored. Scanned once."""
-    import typst
-
-    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[str(FONT_DIR)])
 
 
 @cache
@@ -172,31 +164,8 @@ def write(sheets: list[Sheet], options: Options) -> bytes:
     return pdf
 
 
-_COMPILING = threading.Lock()
-
-
-@lru_cache(maxsize=8)
-def compiler(root: str) -> typst.Compiler:
-    """One Typst compiler per templates folder, kept for the process: what it memoised for one
-    handout (fonts, shaped text, laid-out paragraphs) serves the next, which is most of the work
-    for a day's list (a fresh compile per sheet took about twice as long)."""
-    import typst
-
-    return typst.Compiler(root=root, font_paths=fonts())
-
-
 def _compile(markup: str, root: Path, first: Sheet, standards: list[str]) -> bytes:
     return compile_markup(markup, str(root), creation_time(first), standards)
-
-
-def compile_markup(markup: str, root: str, timestamp: dt.datetime, standards: list[str]) -> bytes:
-    """Typst markup to PDF bytes with the kept compiler (one compile at a time per process: the
-    web form's threads share it)."""
-    with _COMPILING:
-        pdf = compiler(root).compile(input=markup.encode("utf-8"), format="pdf", timestamp=timestamp,
-                                     pdf_standards=standards)  # type: ignore[arg-type]  # names checked by Typst
-    assert isinstance(pdf, bytes)
-    return pdf
 
 
 def check_root(root: Path) -> None:
