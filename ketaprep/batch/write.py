@@ -242,7 +242,10 @@ def _write_pdf(
     """Each patient's PDF compiled on its own (tagged, PDF/UA-1, in the patient's language),
     across worker processes (`batch.pdfpool`), written in appointment order and appended to the
     print file."""
-    from ketaprep.formats.pdf_format import check_root
+    from ketaprep.batch.pdfpool import each_pdf, workers_for
+    from ketaprep.batch.printfile import PdfJoiner
+    from ketaprep.formats.pdf_format import check_root, creation_time, patient_source
+    from ketaprep.typst_compile import Job
 
     with contextlib.ExitStack() as stack:
         own = dataclasses.replace(options, duplex=False)  # a patient's own file has no padding page
@@ -255,52 +258,31 @@ def _write_pdf(
         else:  # a clinic's template may read its own files (a logo): its folder is the root
             root = options.templates_dir
             check_root(root)
-        _write_pdfs(entries, builder, folder, options, own, root, writer, failed, outcome, title, sets)
+        memo: dict[Hashable, str] = {}
 
+        def jobs() -> Iterator[tuple[tuple[Entry, Sheet], Job]]:
+            for entry in entries:
+                checkpoint()
+                try:
+                    sheet = builder(entry)
+                    markup = patient_source(sheet, own, sets.shared(entry), memo)
+                except KetaprepError as exc:
+                    failed(entry, exc)
+                    continue
+                yield (entry, sheet), Job(markup, str(root), creation_time(sheet), options.templates_dir is not None)
 
-def _write_pdfs(
-    entries: list[Entry],
-    builder: Callable[[Entry], Sheet],
-    folder: Folder,
-    options: Options,
-    own: Options,
-    root: Path,
-    writer: Writer,
-    failed: Callable[[Entry, KetaprepError], None],
-    outcome: Outcome,
-    title: str | None,
-    sets: SetCache,
-) -> None:
-    from ketaprep.batch.pdfpool import each_pdf, workers_for
-    from ketaprep.batch.printfile import PdfJoiner
-    from ketaprep.formats.pdf_format import creation_time, patient_source
-    from ketaprep.typst_compile import Job
-
-    memo: dict[Hashable, str] = {}
-
-    def jobs() -> Iterator[tuple[tuple[Entry, Sheet], Job]]:
-        for entry in entries:
-            checkpoint()
-            try:
-                sheet = builder(entry)
-                markup = patient_source(sheet, own, sets.shared(entry), memo)
-            except KetaprepError as exc:
-                failed(entry, exc)
+        joiner = PdfJoiner(duplex=options.duplex, title=title)
+        for (entry, sheet), result in each_pdf(workers_for(len(entries)), jobs(), checkpoint):
+            if isinstance(result, KetaprepError):
+                failed(entry, result)
                 continue
-            yield (entry, sheet), Job(markup, str(root), creation_time(sheet), options.templates_dir is not None)
-
-    joiner = PdfJoiner(duplex=options.duplex, title=title)
-    for (entry, sheet), result in each_pdf(workers_for(len(entries)), jobs(), checkpoint):
-        if isinstance(result, KetaprepError):
-            failed(entry, result)
-            continue
-        writer.save(entry, f"{entry.stem}.pdf", result, sheet)
-        writer.later(partial(joiner.add, folder.path / f"{entry.stem}.pdf"))  # in the writer thread, once written
-    writer.flush()  # every patient's file first: the print file is the last to appear
-    if joiner.pages:
-        with folder.open(COMBINED["pdf"], sync=True) as handle:
-            joiner.write(handle)
-        outcome.combined = folder.path / COMBINED["pdf"]
+            writer.save(entry, f"{entry.stem}.pdf", result, sheet)
+            writer.later(partial(joiner.add, folder.path / f"{entry.stem}.pdf"))  # in the writer thread, once written
+        writer.flush()  # every patient's file first: the print file is the last to appear
+        if joiner.pages:
+            with folder.open(COMBINED["pdf"], sync=True) as handle:
+                joiner.write(handle)
+            outcome.combined = folder.path / COMBINED["pdf"]
 
 
 def _note_leftovers(path: Path, outcome: Outcome, extension: str, reporter: Reporter) -> None:
