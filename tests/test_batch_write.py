@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -28,4 +29,5 @@ def test_the_builtin_html_template_is_rendered_once_per_patient(options: Options
               "iv-pain-4h", lang, dt.datetime.now(dt.UTC))
         for n, name, start, lang in [(2, "Ada Test", dt.time(9), "en"), (3, "Zoé Exemple", dt.time(10), "en+fr")]
     ]
-    assert splices(entries, lambda entry: sets.sheet(entry, request), options)
+    assert splices(entries, lambda entry: sets.sheet(entry, request), options,
+                   dataclasses.replace(options, document_title="Handouts to print: x.csv, Tuesday 24 November 2026"))

@@ -391,7 +391,7 @@ def test_a_clinic_can_override_only_the_stylesheet(tmp_path: Path) -> None:
     (tmp_path / "html_style.css.j2").write_text("body { font-size: {{ '18pt' if large_print else '13pt' }}; }\n")
     html = write("html", [sheet_for("iv-pain-4h")], Options(templates_dir=tmp_path)).decode()
     assert "body { font-size: 13pt; }" in html and "@page {" not in html
-    assert html.count("@page ") == 2  # only the handout's own running header (its named page, and not on page 1)
+    assert html.count("@page ") == 4  # the handout's own running header only: its two named pages
     assert "Your schedule" in html  # the built-in page template still lays out the handout
 
 

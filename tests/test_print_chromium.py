@@ -145,6 +145,8 @@ def print_all(chromium: str, root: Path) -> dict[str, Printed]:
         sheet_for("iv-pain-4h", patient="Di Four"),
     ]
     jobs["combined"] = Printed(combined, Options(), Path())
+    jobs["single"] = Printed([sheet_for("iv-pain-4h", patient="Ada One")], Options(), Path())
+    jobs["single-bilingual"] = Printed([sheet_for("iv-pain-4h", patient="Ada One", lang="en+fr")], Options(), Path())
     jobs["combined-duplex"] = Printed(combined, Options(duplex=True), Path())
 
     def run(name: str) -> None:
@@ -292,12 +294,13 @@ def test_duplex_starts_each_patient_on_the_front_of_a_sheet(printed: dict[str, P
     assert len(job.pages) > len(plain.pages), "the one-page handouts got their blank back pages"
 
 
-def test_every_page_after_the_first_names_the_patient_and_its_number(printed: dict[str, Printed]) -> None:
+@pytest.mark.parametrize("name", ["single", "single-bilingual"])
+def test_every_page_after_the_first_names_the_patient_and_its_number(printed: dict[str, Printed], name: str) -> None:
     """As the PDF's footer does: the patient's name and "Page x / y" at the top of each page after the first."""
-    job = printed["combined"]
+    job = printed[name]
     total = len(job.pages)
-    assert total > 2
-    assert "Page 1 /" not in job.pages[0]
+    assert total == (2 if name == "single" else 4)
+    assert "Page 1 /" not in job.pages[0] and "Ada One · " not in job.pages[0]
     owner: dict[int, Handout] = {}
     for h, first, last in spans(job):
         for number in range(first, last + 1):
@@ -306,6 +309,21 @@ def test_every_page_after_the_first_names_the_patient_and_its_number(printed: di
         h = owner[number]
         heading = f"{h.patient} · {h.gettext('Page')} {number} / {total}"
         assert flat(heading) in job.lines[number - 1], (number, heading)
+
+
+def test_a_file_of_several_patients_names_the_patient_on_every_page_but_counts_no_pages(printed: dict[str, Printed]) -> None:
+    """A browser counts the pages of the whole file: "Page 7 / 12" on a patient's second page
+    would mislead, so a print file of several patients names the patient alone."""
+    job = printed["combined"]
+    assert len(job.pages) > 4
+    owner: dict[int, Handout] = {}
+    for h, first, last in spans(job):
+        for number in range(first, last + 1):
+            owner[number] = h
+    for number in range(2, len(job.pages) + 1):
+        h = owner[number]
+        assert flat(h.patient) in [flat(line) for line in job.lines[number - 1]], number  # the header line
+        assert not re.search(r"\b(Page|Pages?) \d+ / \d+", job.pages[number - 1]), number
 
 
 @pytest.mark.parametrize("variant", [variant_id(paper, large) for paper, large in VARIANTS])

@@ -166,18 +166,20 @@ def _write_combined_html(
     outcome.combined = folder.path / name
 
 
-def splices(entries: list[Entry], builder: Callable[[Entry], Sheet], options: Options) -> bool:
+def splices(entries: list[Entry], builder: Callable[[Entry], Sheet], options: Options, combined: Options) -> bool:
     """Can the print file be put together from each patient's own rendering? True for the
-    built-in template; checked here on the first two sheets against the real combined file."""
+    built-in template; checked here on the first two sheets against the real combined file
+    (`combined`: the print file's options, its own title)."""
     from ketaprep.formats.html_format import chunks, parts
 
     if len(entries) < 2:
         return True
     try:
         first, second = builder(entries[0]), builder(entries[1])
-        head, body, tail = parts(first, options)
+        _own_head, body, tail = parts(first, options)
         _head, second_body, _tail = parts(second, options)
-        return head + body + second_body + tail == "".join(chunks([first, second], options))
+        head = parts(first, combined)[0]
+        return head + body + second_body + tail == "".join(chunks([first, second], combined))
     except Exception:  # a template that cannot be split: the plain way will show what is wrong, if anything
         return False
 
@@ -196,7 +198,7 @@ def _write_html(
     from ketaprep.formats.html_format import parts
 
     combined_options = dataclasses.replace(options, document_title=title)
-    if not splices(entries, builder, options):  # a clinic template that needs a second rendering
+    if not splices(entries, builder, options, combined_options):  # a clinic template that needs a second rendering
         sheets = _write_each(entries, builder, "html", options, "html", writer, failed)
         _write_combined_html(sheets, folder, combined_options, COMBINED["html"], writer, outcome)
         return

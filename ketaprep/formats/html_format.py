@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 
 from markupsafe import Markup, escape
@@ -63,12 +63,21 @@ def css_string(text: str) -> str:
 
 def running_header(handout: Handout) -> Markup:
     """The print style giving every page of this handout after the document's first the patient's
-    name and "Page x / y" at its top, as the PDF's footer does (CSS paged media, a named page)."""
+    name and "Page x / y" at its top, as the PDF's footer does (CSS paged media, a named page).
+
+    In a file of several patients (a batch's print file) the name alone: a browser counts the
+    pages of the whole file (`counter(page)` cannot restart per patient in Chromium), and "Page
+    7 / 40" on a patient's second page would mislead. The file's <body> says which (`several`);
+    each patient's part is the same in the patient's own file and in the print file.
+    """
     name = page_name(handout)
+    who = css_string(handout.patient)
     lead = css_string(f"{handout.patient} · {handout.gettext('Page')} " if handout.patient else f"{handout.gettext('Page')} ")
     rule = (f"@page {name} {{ @top-right {{ content: {lead} counter(page) \" / \" counter(pages); }} }}"
             f" @page {name}:first {{ @top-right {{ content: none; }} }}"
-            f" .handout.{name} {{ page: {name}; }}")
+            f" @page {name}-n {{ @top-right {{ content: {who}; }} }}"
+            f" @page {name}-n:first {{ @top-right {{ content: none; }} }}"
+            f" .handout.{name} {{ page: {name}; }} .several .handout.{name} {{ page: {name}-n; }}")
     return Markup(f'<style media="print">{rule}</style>')  # noqa: S704 (every value is escaped by css_string)
 
 
@@ -78,11 +87,13 @@ def page_name(handout: Handout) -> str:
 
 def chunks(sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
     """The document as a stream of text pieces; each sheet starts on a new page."""
+    # Several patients: a print file (its own title), a list of more than one, or a stream of them.
+    several = options.document_title is not None or not isinstance(sheets, Sequence) or len(sheets) > 1
     remaining = iter(sheets)
     first = next(remaining, None)
     if first is None:
         raise ValueError("an HTML handout needs at least one sheet")
-    return _generate(first, itertools.chain([first], remaining), options)
+    return _generate(first, itertools.chain([first], remaining), options, several)
 
 
 def _qr(options: Options, sheet: Sheet, handout: Handout) -> list[QrCode]:
@@ -91,7 +102,7 @@ def _qr(options: Options, sheet: Sheet, handout: Handout) -> list[QrCode]:
     return [dataclasses.replace(code, svg=Markup(code.svg)) for code in found]  # noqa: S704 (segno's SVG)
 
 
-def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options) -> Iterator[str]:
+def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options, several: bool) -> Iterator[str]:
     """The template's stream for these sheets (one place for the context `chunks` and `parts` share)."""
     template = environment("html", options.templates_dir).get_template(TEMPLATE)
     return template.generate(
@@ -101,6 +112,7 @@ def _generate(first: Sheet, sheets: Iterable[Sheet], options: Options) -> Iterat
         large_print=options.large_print,
         duplex=options.duplex,
         document_title=options.document_title,
+        several=several,
         nb=keep_together,
         nb_date=keep_date,
         qr=partial(_qr, options),
@@ -128,7 +140,7 @@ def parts(sheet: Sheet, options: Options) -> tuple[str, str, str]:
     from ketaprep.templates_env import is_template_error, template_failure
 
     try:
-        for piece in _generate(sheet, tracked(), options):
+        for piece in _generate(sheet, tracked(), options, options.document_title is not None):
             out.append(piece)
     except Exception as exc:  # this sheet's failure, by template and line
         if is_template_error(exc):
