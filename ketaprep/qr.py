@@ -8,10 +8,12 @@ its aside in brackets) with its time in the handout's language, and a display al
 `ketaprep.reminders` says (never in the night). No patient name is in a code: a lost sheet's
 codes say nothing of who it was for.
 
-The codes are made by segno as SVG (error correction L, the smallest symbol: at 1.1 inch it
-still decodes from a 150 dpi scan), which both the HTML (inline) and the Typst template (an
-image from bytes) place as vectors. Identical content (the same set, moment and language)
-gives the same code, made once per process (segno is pure Python, about 40 ms a code).
+The codes are made by segno (error correction L, the smallest symbol: at 1.1 inch it still
+decodes from a 150 dpi scan): as SVG for the HTML (inline, vectors), and as a PNG of three
+pixels per module for the Typst template, placed with `scaling: "pixelated"` (sharp edges,
+and a quarter of the compile time an SVG image took). Identical content (the same set, moment
+and language) gives the same code, made once per process (segno is pure Python, about 15 ms a
+code).
 """
 
 from __future__ import annotations
@@ -22,13 +24,22 @@ import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ketaprep.formats.typst_escape import TypstCode
 from ketaprep.handout import Handout
 from ketaprep.sheet import Options, Sheet
+
+if TYPE_CHECKING:
+    import segno
 
 HOME_CUTOFFS = ("last_meal", "last_clear_liquid", "last_medication", "no_caffeine_from")
 """Which of the home cut-offs keeps its own code when several fall at the same instant."""
 PRODID = "-//ketaprep//EN"
+PNG_SCALE = 3
+"""Pixels a module in the PDF's PNG: 3 decoded at 150 dpi in every case tried; 4 and 5 failed
+for some codes (poppler's resampling of a 1.1 in image), and 1 never decoded."""
 _ASIDE = re.compile(r" ?\([^()]*\)")
 """A label's aside ("(coffee, tea, cola, energy drinks)"): left out of a code to keep it small
 enough to scan off paper at 1 inch; the printed schedule keeps it."""
@@ -47,11 +58,16 @@ class QrCode:
     calendar: str
     svg: str
     """Inline SVG for HTML (no namespace, no URL in it)."""
+    image_file: str | None = None
+    """The PNG's file name in `Options.image_folder` (the Typst root), when there is one."""
 
     @property
-    def svg_file(self) -> str:
-        """The same SVG as a standalone file (with its namespace), for Typst."""
-        return str(self.svg).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    def typst_png(self) -> TypstCode:
+        """The code as a PNG for Typst: a `read(...)` of its file in the image folder, or a
+        `bytes((...))` expression (numbers and a file name of hex digits only, no text)."""
+        if self.image_file is not None:
+            return TypstCode(f'read("/{self.image_file}", encoding: none)')
+        return TypstCode(png_bytes_expression(self.calendar))
 
 
 def _moments(sheet: Sheet) -> list[tuple[tuple[str, ...], dt.datetime]]:
@@ -77,15 +93,25 @@ def codes(sheet: Sheet, handout: Handout, options: Options) -> list[QrCode]:
         caption = f"{handout.colon(label)} {rows[keys[0]].when}"
         short = " / ".join(_ASIDE.sub("", rows[key].label) for key in keys)
         text = calendar_text(sheet, handout, keys, at, f"{handout.colon(short)} {rows[keys[0]].when}", options)
-        out.append(QrCode(keys, caption, rows[keys[0]].when, at, text, svg(text)))
+        image = png_file(options.image_folder, text) if options.image_folder is not None else None
+        out.append(QrCode(keys, caption, rows[keys[0]].when, at, text, svg(text), image))
     return out
+
+
+def png_file(folder: Path, text: str) -> str:
+    """The code of `text` written once as a PNG in `folder`; its file name (hex digits)."""
+    name = "qr-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24] + ".png"
+    path = folder / name
+    if not path.exists():
+        buffer = io.BytesIO()
+        _symbol(text).save(buffer, kind="png", scale=PNG_SCALE, border=4)
+        path.write_bytes(buffer.getvalue())
+    return name
 
 
 def calendar_text(sheet: Sheet, handout: Handout, keys: tuple[str, ...], at: dt.datetime, summary: str,
                   options: Options) -> str:
     """One VCALENDAR with one VEVENT at the exact instant (UTC), with its reminder; no patient name."""
-    from icalendar import Alarm, Calendar, Event
-
     from ketaprep.formats.ics_format import announced_when
     from ketaprep.reminders import reminder
 
@@ -95,27 +121,40 @@ def calendar_text(sheet: Sheet, handout: Handout, keys: tuple[str, ...], at: dt.
     zone = sheet.timeline.zone
     kind = next(e.kind for e in sheet.timeline.events if e.key == keys[0])
     when = reminder(at, kind, options.alarm_minutes, zone, options.evening_reminder)
+    # The UID names no patient: it is the moment's own (set, event, instant), so two patients at
+    # the same time share a code (one rendering) and a phone that scans it twice updates one event.
+    moment = "\x1f".join(["ketaprep-qr-1", sheet.loaded.model.id, ",".join(keys), at.astimezone(dt.UTC).isoformat()])
+    uid = hashlib.sha256(moment.encode("utf-8")).hexdigest()[:12] + "@ketaprep"
+    stamp = dt.datetime.combine(dt.date.fromisoformat(handout.generated), dt.time(0), dt.UTC)
+    # The alarm's text is the time it is for (the summary already says what): kept short, so the
+    # code stays small enough to scan off paper. Moved out of the night, it names the day too.
+    if when.moved:
+        trigger: dt.datetime | dt.timedelta = when.at.astimezone(dt.UTC)
+        description = announced_when(handout, keys[0], at, sheet.timeline.appointment.date)
+    else:
+        trigger = when.at.astimezone(dt.UTC) - at.astimezone(dt.UTC)
+        description = rows_when(handout, keys[0])
+    return _vcalendar(uid, stamp, at.astimezone(dt.UTC), summary, trigger, description)
+
+
+@lru_cache(maxsize=4096)
+def _vcalendar(uid: str, stamp: dt.datetime, start: dt.datetime, summary: str, trigger: dt.datetime | dt.timedelta,
+               description: str) -> str:
+    """The VCALENDAR text (icalendar); the same moment on a day's list is written once."""
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", PRODID)
     event = Event()
-    # The UID names no patient: it is the moment's own (set, event, instant), so two patients at
-    # the same time share a code (one rendering) and a phone that scans it twice updates one event.
-    moment = "\x1f".join(["ketaprep-qr-1", sheet.loaded.model.id, ",".join(keys), at.astimezone(dt.UTC).isoformat()])
-    event.add("uid", hashlib.sha256(moment.encode("utf-8")).hexdigest()[:12] + "@ketaprep")
-    event.add("dtstamp", dt.datetime.combine(dt.date.fromisoformat(handout.generated), dt.time(0), dt.UTC))
-    event.add("dtstart", at.astimezone(dt.UTC))
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
     event.add("summary", summary)
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    # The alarm's text is the time it is for (the summary already says what): kept short, so the
-    # code stays small enough to scan off paper. Moved out of the night, it names the day too.
-    if when.moved:
-        alarm.add("trigger", when.at.astimezone(dt.UTC))
-        alarm.add("description", announced_when(handout, keys[0], at, sheet.timeline.appointment.date))
-    else:
-        alarm.add("trigger", when.at.astimezone(dt.UTC) - at.astimezone(dt.UTC))
-        alarm.add("description", rows_when(handout, keys[0]))
+    alarm.add("trigger", trigger)
+    alarm.add("description", description)
     event.add_component(alarm)
     calendar.add_component(event)
     data: bytes = calendar.to_ical()
@@ -126,12 +165,25 @@ def rows_when(handout: Handout, key: str) -> str:
     return next(row.when for row in handout.schedule if row.key == key)
 
 
+@lru_cache(maxsize=1024)
+def _symbol(text: str) -> segno.QRCode:
+    import segno
+
+    return segno.make(text, error="l", micro=False, encoding="utf-8", eci=True)
+
+
+@lru_cache(maxsize=1024)
+def png_bytes_expression(text: str) -> str:
+    """The QR code of `text` as a PNG (3 pixels a module, a 4-module quiet zone), as Typst code."""
+    buffer = io.BytesIO()
+    _symbol(text).save(buffer, kind="png", scale=PNG_SCALE, border=4)
+    return "bytes((" + ",".join(map(str, buffer.getvalue())) + ",))"
+
+
 @lru_cache(maxsize=4096)
 def svg(text: str) -> str:
     """The QR code of `text` as inline SVG: a viewBox and one path (the template sizes it)."""
-    import segno
-
-    code = segno.make(text, error="l", micro=False, encoding="utf-8", eci=True)
+    code = _symbol(text)
     buffer = io.BytesIO()
     code.save(buffer, kind="svg", xmldecl=False, svgns=False, omitsize=True, border=4, nl=False, svgclass=None,
               lineclass=None)

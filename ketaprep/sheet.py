@@ -36,6 +36,10 @@ class Options:
     """The printed handout (html, pdf) carries QR codes of its calendar events."""
     document_title: str | None = None
     """The file's own title (a batch's print file: the list and its date); None: the first sheet's."""
+    image_folder: Path | None = None
+    """A batch's PDFs: a private folder, the Typst root, where each QR code is written once as a
+    PNG for Typst to read (writing its bytes into every patient's markup made Typst evaluate them
+    again for each patient). None: the bytes are in the markup."""
 
 
 @dataclass(frozen=True)

@@ -256,10 +256,11 @@ def environment(kind: Kind, clinic_dir: Path | None = None) -> BoundedSandbox:
         keep_trailing_newline=True,
     )
     if kind == "typst":
-        from ketaprep.formats.typst_escape import typst_escape, typst_str
+        from ketaprep.formats.typst_escape import typst_escape, typst_str, whole_dates
 
         env.filters["typst"] = typst_escape
         env.filters["typst_str"] = typst_str
+        env.filters["whole_dates"] = whole_dates
         env.finalize = typst_escape
     return env
 

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from ketaprep.errors import KetaprepError
 from ketaprep.formats import pdf_format
-from ketaprep.formats.typst_escape import TypstCode, typst_escape, typst_str
+from ketaprep.formats.typst_escape import TypstCode, typst_escape, typst_str, whole_dates
 from ketaprep.loader import SetLibrary
 from ketaprep.models import Clinic
 from ketaprep.sheet import Options, Sheet, generated_date, make_sheet, write
@@ -216,6 +216,22 @@ def test_escape_makes_string_literals_and_leaves_escaped_code_alone() -> None:
     assert typst_escape(typst_escape("x")) == '#"x";'
     assert typst_str("fr") == '"fr"' and isinstance(typst_str("fr"), TypstCode)
     assert typst_escape("a\x00b\rc\x1bd") == '#"abcd";'
+
+
+def test_clock_times_and_schedule_dates_are_kept_whole_in_boxes() -> None:
+    assert typst_escape("Stop at 9:00 a.m. now") == '#"Stop at ";#box("9:00 a.m.");#" now";'
+    assert typst_escape("13 h 30 et 1 h, 2 heures") == '#box("13 h 30");#" et ";#box("1 h");#", 2 heures";'
+    assert whole_dates("1:00 a.m., Wednesday 25 November") == '#box("1:00 a.m.");#", ";#box("Wednesday 25 November");'
+    assert whole_dates("le mercredi 1er décembre à 13 h") == '#"le ";#box("mercredi 1er décembre");#" à ";#box("13 h");'
+    assert whole_dates('Ada "9:00" x') == '#"Ada \\"";#box("9:00");#"\\" x";'
+
+
+def test_a_boxed_time_never_breaks_across_lines() -> None:
+    """A line too narrow for the sentence: the time moves to the next line whole (at 4 cm, Typst
+    would otherwise end the line after "11:30")."""
+    source = "#set page(width: 4cm, height: auto, margin: 0pt)\n" + typst_escape("Eat no food after 11:30 p.m.") + "\n"
+    text = pages(typst.compile(source.encode(), format="pdf", ignore_system_fonts=True))[0]
+    assert [line.strip() for line in text.splitlines()] == ["Eat no food after", "11:30 p.m."]  # unboxed: "…after 11:30" / "p.m."
 
 
 def test_text_after_an_escaped_value_stays_plain_text() -> None:

@@ -74,6 +74,15 @@ class SetCache:
             row=entry.number,
         )
 
+    def shared(self, entry: Entry) -> tuple[Any, ...] | None:
+        """What the entry's sheet shares with every other sheet of the same set, day, time, length
+        and language (all but the patient's name), or None when its set's text names the patient."""
+        loaded = self.get(entry.set_key)
+        if self._names_patient(entry.set_key, loaded):
+            return None
+        a = entry.appointment
+        return (entry.set_key, a.date, a.start, a.duration, a.timezone, entry.lang)
+
     def _names_patient(self, key: str, loaded: LoadedSet) -> bool:
         """Does any text of the set use {{ patient }}? (Then each sheet is built on its own.)"""
         if key not in self.names_patient:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -16,6 +16,7 @@ from ketaprep.batch.atomic import DiskError, Folder
 from ketaprep.batch.check import Checked
 from ketaprep.batch.manifest import MANIFEST, Manifest
 from ketaprep.batch.request import Entry, Failure, Outcome, Reporter, Request
+from ketaprep.batch.sets import SetCache
 from ketaprep.batch.signals import Stopped, checkpoint, signals_deferred
 from ketaprep.batch.writer import Writer
 from ketaprep.errors import KetaprepError
@@ -24,7 +25,6 @@ from ketaprep.slug import UniqueNames, slug
 
 EXTENSIONS: dict[str, str] = {"html": "html", "pdf": "pdf", "text": "txt", "json": "json", "ics": "ics", "terminal": "txt"}
 COMBINED = {"html": "handouts.html", "pdf": "handouts.pdf"}
-PDF_CHUNK = 25  # sheets per Typst compile: bounded memory, and Typst is fastest on short documents
 
 
 def default_output_dir(entries: list[Entry], request: Request) -> Path:
@@ -92,7 +92,7 @@ def write_all(checked: Checked, request: Request, reporter: Reporter) -> Outcome
         try:
             title = combined_title(request, entries)
             if request.fmt == "pdf":
-                _write_pdf(entries, builder, folder, request.options, writer, failed, outcome, title)
+                _write_pdf(entries, builder, folder, request.options, writer, failed, outcome, title, sets)
             elif request.fmt == "html":
                 _write_html(entries, builder, folder, request.options, writer, failed, outcome, title)
             else:  # text, json, ics: no print file
@@ -236,40 +236,65 @@ def _write_pdf(
     writer: Writer,
     failed: Callable[[Entry, KetaprepError], None],
     outcome: Outcome,
-    title: str | None = None,
+    title: str | None,
+    sets: SetCache,
 ) -> None:
-    """Typst compiles the sheets in pieces of PDF_CHUNK; each piece is split into the patients'
-    files and appended to the print file, so Typst's memory stays bounded whatever the list's
-    length. (typst-py holds Python's lock while it compiles, so threads would not help.)"""
-    from ketaprep.formats.pdf_format import write
-    from ketaprep.pdfsplit import PdfJoiner, split
+    """Each patient's PDF compiled on its own (tagged, PDF/UA-1, in the patient's language),
+    across worker processes (`batch.pdfpool`), written in appointment order and appended to the
+    print file."""
+    from ketaprep.formats.pdf_format import check_root
 
-    joiner = PdfJoiner(duplex=options.duplex, title=title)
-    for index in range(0, len(entries), PDF_CHUNK):
-        built: list[tuple[Entry, Sheet]] = []
-        for entry in entries[index : index + PDF_CHUNK]:
+    with contextlib.ExitStack() as stack:
+        own = dataclasses.replace(options, duplex=False)  # a patient's own file has no padding page
+        if options.templates_dir is None:  # the built-in template reads nothing but the QR images
+            import tempfile
+
+            images = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ketaprep-qr-")))
+            own = dataclasses.replace(own, image_folder=images)
+            root = images
+        else:  # a clinic's template may read its own files (a logo): its folder is the root
+            root = options.templates_dir
+            check_root(root)
+        _write_pdfs(entries, builder, folder, options, own, root, writer, failed, outcome, title, sets)
+
+
+def _write_pdfs(
+    entries: list[Entry],
+    builder: Callable[[Entry], Sheet],
+    folder: Folder,
+    options: Options,
+    own: Options,
+    root: Path,
+    writer: Writer,
+    failed: Callable[[Entry, KetaprepError], None],
+    outcome: Outcome,
+    title: str | None,
+    sets: SetCache,
+) -> None:
+    from ketaprep.batch.pdfpool import Job, each_pdf, workers_for
+    from ketaprep.batch.printfile import PdfJoiner
+    from ketaprep.formats.pdf_format import creation_time, patient_source
+
+    memo: dict[Hashable, str] = {}
+
+    def jobs() -> Iterator[tuple[tuple[Entry, Sheet], Job]]:
+        for entry in entries:
             checkpoint()
             try:
-                built.append((entry, builder(entry)))
+                sheet = builder(entry)
+                markup = patient_source(sheet, own, sets.shared(entry), memo)
             except KetaprepError as exc:
                 failed(entry, exc)
-        if not built:
-            continue
-        pieces = [built]
-        while pieces:
-            piece = pieces.pop(0)
-            sheets = [sheet for _entry, sheet in piece]
-            try:
-                reader, parts = split(write(sheets, options), sheets, options)
-            except KetaprepError as exc:
-                if len(piece) > 1:  # one patient's failure is that patient's: compile each alone to find it
-                    pieces[:0] = [[item] for item in piece]
-                    continue
-                failed(piece[0][0], exc)
                 continue
-            for (entry, sheet), data in zip(piece, parts, strict=True):
-                writer.save(entry, f"{entry.stem}.pdf", data, sheet)
-            writer.later(partial(joiner.add, reader))  # in the writer thread, which now owns the reader
+            yield (entry, sheet), Job(markup, str(root), creation_time(sheet), options.templates_dir is not None)
+
+    joiner = PdfJoiner(duplex=options.duplex, title=title)
+    for (entry, sheet), result in each_pdf(workers_for(len(entries)), jobs(), checkpoint):
+        if isinstance(result, KetaprepError):
+            failed(entry, result)
+            continue
+        writer.save(entry, f"{entry.stem}.pdf", result, sheet)
+        writer.later(partial(joiner.add, result))  # in the writer thread, beside the next sheets
     writer.flush()  # every patient's file first: the print file is the last to appear
     if joiner.pages:
         with folder.open(COMBINED["pdf"], sync=True) as handle:

@@ -8,13 +8,16 @@ SOURCE_DATE_EPOCH). Every value in the template is escaped as a Typst string lit
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
-from functools import cache, partial
+import threading
+from collections.abc import Hashable, Iterable
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketaprep.errors import AppointmentError, KetaprepError
+from ketaprep.formats.typst_escape import typst_escape
 from ketaprep.qr import codes
 from ketaprep.sheet import Options, Sheet
 from ketaprep.templates_env import TEMPLATE_DIR, environment
@@ -53,7 +56,8 @@ def _covered() -> frozenset[int]:
 def unprintable(text: str) -> int:
     """How many characters of `text` no shipped font can draw (they would print as empty boxes)."""
     covered = _covered()
-    return sum(1 for char in text if ord(char) not in covered and not char.isspace() and char.isprintable())
+    missing = {char for char in set(text) if ord(char) not in covered and not char.isspace() and char.isprintable()}
+    return sum(text.count(char) for char in missing) if missing else 0
 
 
 def check_printable(sheets: Iterable[Sheet], markup: str | None = None) -> None:
@@ -99,6 +103,41 @@ def source(sheets: Iterable[Sheet], options: Options) -> str:
         raise
 
 
+PATIENT_MARK = "\ue000ketaprep-patient\ue001"
+"""Stands for the patient's name in markup made once for every patient at the same time (private-use
+characters: never in a name, never printed)."""
+MEMO = 512
+
+
+def patient_source(sheet: Sheet, options: Options, shared: Hashable | None, memo: dict[Hashable, str]) -> str:
+    """`source([sheet], options)`, checked for printable characters; made from `memo` when another
+    patient's sheet shares everything but the name (`shared`, from the batch's set cache).
+
+    Only for the built-in template, whose every use of the name is a plain `{{ h.patient }}`
+    (tests compare the two ways for many names); a clinic's template is rendered for each patient.
+    """
+    check_printable([sheet])
+    patient = sheet.timeline.appointment.patient
+    if shared is None or options.templates_dir is not None or not patient.strip():
+        markup = source([sheet], options)
+        check_printable([], markup)
+        return markup
+    found = memo.get(shared)
+    if found is None:
+        marked = dataclasses.replace(
+            sheet,
+            timeline=dataclasses.replace(sheet.timeline, appointment=dataclasses.replace(
+                sheet.timeline.appointment, patient=PATIENT_MARK)),
+            handouts=tuple(dataclasses.replace(h, patient=PATIENT_MARK) for h in sheet.handouts),
+        )
+        found = source([marked], options)
+        check_printable([], found)
+        if len(memo) >= MEMO:
+            memo.clear()
+        memo[shared] = found
+    return found.replace(typst_escape(PATIENT_MARK), typst_escape(patient))
+
+
 def creation_time(sheet: Sheet) -> dt.datetime:
     """Midnight UTC of the handout's "generated" date: the PDF's creation and modification date."""
     day = dt.date.fromisoformat(sheet.handouts[0].generated)
@@ -133,17 +172,29 @@ def write(sheets: list[Sheet], options: Options) -> bytes:
     return pdf
 
 
-def _compile(markup: str, root: Path, first: Sheet, standards: list[str]) -> bytes:
+_COMPILING = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def compiler(root: str) -> typst.Compiler:
+    """One Typst compiler per templates folder, kept for the process: what it memoised for one
+    handout (fonts, shaped text, laid-out paragraphs) serves the next, which is most of the work
+    for a day's list (a fresh compile per sheet took about twice as long)."""
     import typst
 
-    pdf = typst.compile(  # type: ignore[call-overload]  # the stub ties root's type to the input's
-        markup.encode("utf-8"),
-        format="pdf",
-        root=str(root),
-        font_paths=fonts(),
-        timestamp=creation_time(first),
-        pdf_standards=standards,
-    )
+    return typst.Compiler(root=root, font_paths=fonts())
+
+
+def _compile(markup: str, root: Path, first: Sheet, standards: list[str]) -> bytes:
+    return compile_markup(markup, str(root), creation_time(first), standards)
+
+
+def compile_markup(markup: str, root: str, timestamp: dt.datetime, standards: list[str]) -> bytes:
+    """Typst markup to PDF bytes with the kept compiler (one compile at a time per process: the
+    web form's threads share it)."""
+    with _COMPILING:
+        pdf = compiler(root).compile(input=markup.encode("utf-8"), format="pdf", timestamp=timestamp,
+                                     pdf_standards=standards)  # type: ignore[arg-type]  # names checked by Typst
     assert isinstance(pdf, bytes)
     return pdf
 

@@ -1,0 +1,218 @@
+"""Each patient's PDF compiled on its own, tagged (PDF/UA-1, in the patient's language), by
+worker processes: one per core, each with its own kept Typst compiler.
+
+typst-py holds Python's lock while it compiles, so threads would not help; processes do. The
+main process builds each sheet and its Typst markup, hands groups of markup to the workers in
+appointment order, and writes the PDFs they return in that same order. A short list is
+compiled in the main process (starting the workers would cost more than they save).
+
+`KETAPREP_PDF_WORKERS` overrides the number of workers: 0 compiles in the main process
+whatever the list's length, N > 0 starts N workers even for a short list (the tests use it).
+Workers are started with `spawn` (a fresh interpreter), never `fork`: the main process may
+already run threads (the writer, Typst's own) that a forked child would lack.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import datetime as dt
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ketaprep.errors import KetaprepError
+
+GROUP = 8
+"""Sheets per task: few enough to keep every worker busy to the end, enough to make handing
+them over cheap."""
+AHEAD = 3
+"""Tasks handed out per worker before the main process waits for the oldest (bounded memory)."""
+SHORT_LIST = 40
+"""Fewer patients than this are compiled in the main process."""
+ENV = "KETAPREP_PDF_WORKERS"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One patient's PDF to make: the markup, the templates folder, the PDF's date, and whether
+    a clinic's own template that PDF/UA-1 refuses may still be compiled without the claim."""
+
+    markup: str
+    root: str
+    timestamp: dt.datetime
+    clinic_template: bool
+
+
+def workers_for(count: int) -> int:
+    """How many worker processes for `count` sheets (0: compile in this process)."""
+    wanted = os.environ.get(ENV, "").strip()
+    if wanted:
+        try:
+            return max(0, min(int(wanted), 64))
+        except ValueError:
+            raise KetaprepError(f"{ENV}={wanted!r}: expected a whole number of worker processes (0 for none)") from None
+    if count < SHORT_LIST:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+def compile_job(job: Job) -> bytes:
+    """The PDF of one job (raises KetaprepError with the Typst problem only, never patient text)."""
+    import typst
+
+    from ketaprep.formats.pdf_format import PDF_STANDARDS, TEMPLATE, compile_markup
+
+    try:
+        try:
+            return compile_markup(job.markup, job.root, job.timestamp, PDF_STANDARDS)
+        except typst.TypstError:
+            if not job.clinic_template:
+                raise
+            # A clinic's own template that PDF/UA-1 refuses (an image without alt text...) still
+            # prints: the file is tagged as Typst tags it, and claims no standard.
+            return compile_markup(job.markup, job.root, job.timestamp, [])
+    except typst.TypstError as exc:
+        raise KetaprepError(f"the PDF template {TEMPLATE} could not be laid out: {exc.message}") from None
+
+
+def _start_worker() -> None:
+    """In each worker: Ctrl-C and SIGTERM are the main process's to handle (it stops the
+    workers itself), and the fonts are read before the first job arrives."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ketaprep.formats.pdf_format import fonts
+
+    fonts()
+
+
+def _compile_group(jobs: list[Job]) -> list[bytes | str]:
+    """In a worker: each job's PDF, or the message of its failure (that patient's row only)."""
+    out: list[bytes | str] = []
+    for job in jobs:
+        try:
+            out.append(compile_job(job))
+        except KetaprepError as exc:
+            out.append(exc.message)
+        except Exception as exc:  # noqa: BLE001  # one patient's unexpected failure stays that patient's
+            out.append(f"the PDF could not be made ({type(exc).__name__})")
+    return out
+
+
+@dataclass
+class Task:
+    """A group of jobs: handed to a worker (`future`), or already compiled here (`results`)."""
+
+    members: list[Any]
+    jobs: list[Job]
+    future: concurrent.futures.Future[list[bytes | str]] | None
+    results: list[bytes | str] | None = None
+
+
+class Compiled:
+    """The PDFs of a stream of (item, job) pairs, yielded in the same order as
+    (item, pdf bytes | KetaprepError): in worker processes when there are `workers`, else here."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        if workers:
+            import multiprocessing
+
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+            )
+
+    def run(self, items: Iterable[tuple[Any, Job]]) -> Iterator[tuple[Any, bytes | KetaprepError]]:
+        if self.pool is None:
+            for item, job in items:
+                try:
+                    yield item, compile_job(job)
+                except KetaprepError as exc:
+                    yield item, exc
+            return
+        source = iter(items)
+        pending: collections.deque[Task] = collections.deque()
+        exhausted = False
+
+        def next_group() -> list[tuple[Any, Job]]:
+            nonlocal exhausted
+            group = []
+            for pair in source:
+                group.append(pair)
+                if len(group) >= GROUP:
+                    break
+            else:
+                exhausted = True
+            return group
+
+        while True:
+            while not exhausted and len(pending) < AHEAD * self.workers:
+                group = next_group()
+                if group:
+                    pending.append(self._submit(group))
+            if not pending:
+                return
+            head = pending[0]
+            if head.future is not None and not head.future.done() and not exhausted:
+                # The workers are all busy: this process compiles the next group meanwhile
+                # (rather than wait), its results queued in order behind theirs.
+                group = next_group()
+                if group:
+                    pending.append(Task([item for item, _job in group], [job for _item, job in group], None,
+                                        _compile_group([job for _item, job in group])))
+                continue
+            yield from self._collect(pending.popleft())
+
+    def _submit(self, group: list[tuple[Any, Job]]) -> Task:
+        assert self.pool is not None
+        members, jobs = [item for item, _job in group], [job for _item, job in group]
+        future: concurrent.futures.Future[list[bytes | str]] | None
+        try:
+            future = self.pool.submit(_compile_group, jobs)
+        except (concurrent.futures.BrokenExecutor, RuntimeError):
+            future = None  # compiled here when its turn comes
+        return Task(members, jobs, future)
+
+    def _collect(self, task: Task) -> Iterator[tuple[Any, bytes | KetaprepError]]:
+        results = task.results
+        if results is None and task.future is not None:
+            try:
+                results = task.future.result()
+            except Exception:  # a worker died (killed, out of memory...): this group is compiled here
+                results = None
+        if results is None:
+            results = _compile_group(task.jobs)
+        for item, result in zip(task.members, results, strict=True):
+            yield item, result if isinstance(result, bytes) else KetaprepError(result)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers (at once when `wait` is false: a stop, a failure)."""
+        if self.pool is None:
+            return
+        pool, self.pool = self.pool, None
+        if not wait:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def each_pdf(
+    workers: int, items: Iterable[tuple[Any, Job]], stop: Callable[[], None]
+) -> Iterator[tuple[Any, bytes | KetaprepError]]:
+    """`Compiled(workers).run(items)`, the workers stopped however the loop ends; `stop` is
+    called between results (the batch's checkpoint for Ctrl-C and SIGTERM)."""
+    compiled = Compiled(workers)
+    finished = False
+    try:
+        for pair in compiled.run(items):
+            stop()
+            yield pair
+        finished = True
+    finally:
+        compiled.close(wait=finished)
