@@ -82,7 +82,7 @@ def test_codes_print_at_least_1_05_inch_wide(cli: Any) -> None:
     for args in ([], ["--large-print"], ["--paper", "a4"]):
         style = cli(*RENDER, "--format", "html", *args).out.split("</style>")[0]
         [width] = re.findall(r"\.qr-image svg \{[^}]*?width: ([\d.]+)in", style)
-        assert float(width) >= 1.05
+        assert float(width) >= 1.05, args
 
 
 def test_a_clinic_that_turns_codes_off_gets_no_code_and_no_caption(cli: Any, tmp_path: Path) -> None:
