@@ -824,11 +824,11 @@ def _print_batch(outcome: BatchOutcome, list_file: Path, printer: Optional[str],
         raise KetaprepError("nothing was printed: no handout was written (see the rows above)")
     import io
 
-    from pypdf import PdfReader
+    import pikepdf
 
     data = outcome.combined.read_bytes()
-    metadata = PdfReader(io.BytesIO(data)).metadata
-    title = (metadata.title if metadata else None) or f"Handouts to print: {list_file.name}"
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        title = str(pdf.docinfo.get("/Title", "")) or f"Handouts to print: {list_file.name}"
     _send_to_printer(data, printer, profile, copies, duplex, f"ketaprep {title}")
 
 

@@ -17,7 +17,6 @@ from pypdf import PdfReader
 from test_batch import assert_manifest_matches_files, balanced, day_of_200, write_list
 from test_print_chromium import CHROMIUM_FLAGS
 
-from ketaprep import pdfsplit
 from ketaprep.loader import SetLibrary
 
 NAME = re.compile(r"Test Patient(\d{3})")
@@ -76,11 +75,11 @@ def pdf_list(tmp_path: Path, count: int) -> Path:
 
 
 @pytest.mark.parametrize("duplex", [False, True])
-def test_pdf_batch_splits_each_patient_and_joins_the_print_file_across_compile_pieces(
+def test_pdf_batch_writes_each_patient_alone_and_joins_the_print_file_in_order(
     cli: Any, tmp_path: Path, duplex: bool
 ) -> None:
     require_tool("pdftotext")
-    count = 60  # more than two Typst pieces of 25
+    count = 60  # more than a short list: compiled by worker processes
     out = tmp_path / "out"
     result = cli("batch", str(pdf_list(tmp_path, count)), "-o", str(out), "--format", "pdf",
                  *(["--duplex"] if duplex else []))
@@ -106,17 +105,3 @@ def test_pdf_batch_splits_each_patient_and_joins_the_print_file_across_compile_p
     for item in manifest["handouts"]:  # each patient's file carries its own set's title, not its piece's
         title = PdfReader(out / item["file"]).metadata.title
         assert title.startswith(SetLibrary().load(item["set"]["id"]).model.title["en"].split(" (")[0]), item["file"]
-
-
-def test_pdf_batch_compiles_each_patient_alone_when_the_template_gives_no_bookmarks(
-    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    require_tool("pdftotext")
-    monkeypatch.setattr(pdfsplit, "_starts", lambda reader: None)
-    out = tmp_path / "out"
-    result = cli("batch", str(pdf_list(tmp_path, 4)), "-o", str(out), "--format", "pdf")
-    assert result.code == 0, result.err
-    manifest = assert_manifest_matches_files(out)
-    for item in manifest["handouts"]:
-        assert {NAME.search(item["patient"]).group(1)} == set().union(*patients_by_page(pages_of(out / item["file"])))  # type: ignore[union-attr]
-    assert len(pages_of(out / "handouts.pdf")) == sum(len(pages_of(out / i["file"])) for i in manifest["handouts"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ketaprep.batch.signals import signals_deferred
 from ketaprep.errors import KetaprepError
 
 GROUP = 8
@@ -33,6 +35,7 @@ AHEAD = 3
 SHORT_LIST = 40
 """Fewer patients than this are compiled in the main process."""
 ENV = "KETAPREP_PDF_WORKERS"
+STOPPING = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,32 @@ def compile_job(job: Job) -> bytes:
 
 def _start_worker() -> None:
     """In each worker: Ctrl-C and SIGTERM are the main process's to handle (it stops the
-    workers itself), and the fonts are read before the first job arrives."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    workers itself, when they have handed back what they were compiling), and the fonts are
+    read before the first job arrives."""
+    for signum in STOPPING:  # one held back since the start is dropped
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
     from ketaprep.formats.pdf_format import fonts
 
     fonts()
+
+
+def _ready() -> None:
+    """A first task that starts its worker (the fonts are read by the initializer)."""
+
+
+@contextlib.contextmanager
+def _stops_blocked() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back in this thread while the workers start. They inherit them
+    held back and ignore them from their first instruction on (`_start_worker`), so a Ctrl-C at
+    the terminal, which reaches every process of the group, is the main process's alone and
+    never prints a worker's traceback. In the main process it is delivered (not lost) once
+    released."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 def _compile_group(jobs: list[Job]) -> list[bytes | str]:
@@ -127,6 +151,9 @@ class Compiled:
             self.pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
             )
+            with _stops_blocked():  # inherited: a Ctrl-C at the terminal is the main process's alone
+                for _ in range(workers):  # one task each starts every worker now, not later
+                    self.pool.submit(_ready)
 
     def run(self, items: Iterable[tuple[Any, Job]]) -> Iterator[tuple[Any, bytes | KetaprepError]]:
         if self.pool is None:
@@ -191,15 +218,14 @@ class Compiled:
         for item, result in zip(task.members, results, strict=True):
             yield item, result if isinstance(result, bytes) else KetaprepError(result)
 
-    def close(self, wait: bool = True) -> None:
-        """Stop the workers (at once when `wait` is false: a stop, a failure)."""
+    def close(self) -> None:
+        """Stop the workers: what they have not started is dropped, what they are compiling is
+        finished (a group, a fraction of a second). Never killed: a worker killed while it hands
+        back its PDFs leaves half a message in the pipe, and Python's pool then waits forever."""
         if self.pool is None:
             return
         pool, self.pool = self.pool, None
-        if not wait:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
-        pool.shutdown(wait=wait, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def each_pdf(
@@ -208,11 +234,10 @@ def each_pdf(
     """`Compiled(workers).run(items)`, the workers stopped however the loop ends; `stop` is
     called between results (the batch's checkpoint for Ctrl-C and SIGTERM)."""
     compiled = Compiled(workers)
-    finished = False
     try:
         for pair in compiled.run(items):
             stop()
             yield pair
-        finished = True
     finally:
-        compiled.close(wait=finished)
+        with signals_deferred():  # a second Ctrl-C does not cut the workers' stop short
+            compiled.close()
