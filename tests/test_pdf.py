@@ -148,6 +148,41 @@ def test_every_builtin_set_fits_its_pages_with_no_box_split(lang: str, paper: An
         assert flat(h.gettext("The patient confirmed who will drive them home")) in flat(texts[signoff]), set_id
 
 
+def blank_below(pdf: bytes) -> list[float]:
+    """For each page, the share of its writing area (between the margins, above the footer) left
+    blank under its last line of text."""
+    result = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        lowest = [float(page.mediabox.height)]
+
+        def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+            y = cm[5] + tm[5] * cm[3]
+            if text.strip() and y > FOOTER_TOP:
+                lowest[0] = min(lowest[0], y)
+
+        page.extract_text(visitor_text=visit)
+        top = float(page.mediabox.height) - 36  # the top margin (0.5 in, or 13 mm)
+        result.append(max(0.0, (lowest[0] - FOOTER_TOP) / (top - FOOTER_TOP)))
+    return result
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_large_print_never_leaves_the_emergency_box_alone_after_a_third_of_a_page_left_blank(lang: str, paper: Any) -> None:
+    """The emergency box never splits; when it cannot fit under the text before it, the page it
+    moves to also carries what follows it (contact line, sign-off), never the box alone."""
+    for set_id in BUILTIN:
+        for start in (dt.time(9, 0), dt.time(13, 30)):
+            handout_sheet = sheet(set_id, lang, start=start)
+            h = handout_sheet.handouts[0]
+            pdf = compiled([handout_sheet], Options(paper=paper, large_print=True))
+            texts, blank = pages(pdf), blank_below(pdf)
+            emergency = page_with(texts, flat(h.emergency.title))
+            alone = flat(h.gettext("Reviewed with the patient by")) not in flat(texts[emergency])
+            if emergency > 0 and alone:
+                assert blank[emergency - 1] <= 1 / 3, (set_id, lang, paper, start, blank)
+
+
 def text_sizes(pdf: bytes) -> tuple[set[float], set[float]]:
     """Font sizes (pt) of the text above the footer, and of the footer."""
     body: set[float] = set()

@@ -9,12 +9,31 @@ next patient starts on the front of a new sheet of paper.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from typing import BinaryIO
 
 _KEPT = ("/Author", "/Creator", "/Producer", "/CreationDate", "/ModDate")
+_SPARE_FILES = 256
+"""Open files left for everything else while the print file's sources are held open."""
+
+
+def _open_files_allowed() -> int:
+    """How many patients' files may be held open: the soft limit on open files raised to the hard
+    one (a day's list of a thousand would pass Linux's usual 1,024), less what the rest needs."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+    except (ImportError, ValueError, OSError):
+        return 0
+    return max(0, (soft if soft != resource.RLIM_INFINITY else 65536) - _SPARE_FILES)
 
 
 class PdfJoiner:
@@ -29,12 +48,17 @@ class PdfJoiner:
         self.sources: list[Any] = []  # qpdf copies a page's streams when the file is written
         self.pages = 0
         self.size: tuple[float, float] | None = None
+        self.open_files = _open_files_allowed()
 
-    def add(self, data: bytes) -> None:
-        """Append one patient's PDF."""
+    def add(self, path: Path) -> None:
+        """Append one patient's PDF, read from its file (qpdf reads the pages' data from there when
+        the print file is written: less memory, and faster, than holding each file's bytes)."""
         import pikepdf
 
-        source = pikepdf.open(io.BytesIO(data))
+        if len(self.sources) < self.open_files:
+            source = pikepdf.open(path)
+        else:  # no more files may be held open: this one's bytes are held instead
+            source = pikepdf.open(io.BytesIO(path.read_bytes()))
         if not self.sources:
             for key in _KEPT:
                 if key in source.docinfo:

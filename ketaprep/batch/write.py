@@ -294,7 +294,7 @@ def _write_pdfs(
             failed(entry, result)
             continue
         writer.save(entry, f"{entry.stem}.pdf", result, sheet)
-        writer.later(partial(joiner.add, result))  # in the writer thread, beside the next sheets
+        writer.later(partial(joiner.add, folder.path / f"{entry.stem}.pdf"))  # in the writer thread, once written
     writer.flush()  # every patient's file first: the print file is the last to appear
     if joiner.pages:
         with folder.open(COMBINED["pdf"], sync=True) as handle:
