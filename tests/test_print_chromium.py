@@ -70,6 +70,9 @@ class Printed:
     options: Options
     pdf: Path
     pages: list[str] = field(default_factory=list)
+    raw_pages: list[str] = field(default_factory=list)
+    """Each page's text in the order it was drawn (the document's order: a table's cells, row by row,
+    before the QR codes printed at its right, whose captions pdftotext would otherwise interleave)."""
     lines: list[list[str]] = field(default_factory=list)
     """Each page's lines as pdftotext reads them (spaces folded, not joined)."""
     sizes: list[tuple[float, float]] = field(default_factory=list)
@@ -97,6 +100,8 @@ def read_back(printed: Printed) -> None:
     pdf = str(printed.pdf)
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True, check=True).stdout  # noqa: S603,S607
     printed.pages = [flat(page) for page in text.decode("utf-8").split("\f")][:-1]
+    raw = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", pdf, "-"], capture_output=True, check=True).stdout  # noqa: S603,S607
+    printed.raw_pages = [flat(page) for page in raw.decode("utf-8").split("\f")][:-1]
     printed.lines = [[flat(line) for line in page.splitlines()] for page in text.decode("utf-8").split("\f")][:-1]
     fonts = subprocess.run(["pdffonts", pdf], capture_output=True, check=True, text=True).stdout  # noqa: S603,S607
     printed.fonts = [line.split() for line in fonts.splitlines()[2:]]
@@ -224,7 +229,7 @@ def test_schedule_and_headings_stay_with_what_follows(printed: dict[str, Printed
         span = range(first, last + 1)
         schedule = [n for n in job.pages_with(h.gettext("Your schedule")) if n in span]
         assert len(schedule) == 1, f"{h.lang}: schedule heading on pages {schedule}"
-        page = job.pages[schedule[0] - 1]
+        page = job.raw_pages[schedule[0] - 1]
         for row in h.schedule:
             # pdftotext drops the narrow gap in a short bold time ("7 h" comes out "7h"): times compare without spaces
             # and a when that wraps ("le mercredi 25 novembre / à 11 h 15", "1:00 a.m. (the night of / Monday to
