@@ -94,7 +94,8 @@ def codes(sheet: Sheet, handout: Handout, options: Options) -> list[QrCode]:
         short = " / ".join(_ASIDE.sub("", rows[key].label) for key in keys)
         text = calendar_text(sheet, handout, keys, at, f"{handout.colon(short)} {rows[keys[0]].when}", options)
         image = png_file(options.image_folder, text) if options.image_folder is not None else None
-        out.append(QrCode(keys, caption, rows[keys[0]].when, at, text, svg(text), image))
+        drawn = svg(text) if image is None else ""  # a batch PDF reads the PNG: no SVG needed
+        out.append(QrCode(keys, caption, rows[keys[0]].when, at, text, drawn, image))
     return out
 
 

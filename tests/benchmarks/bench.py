@@ -127,7 +127,7 @@ def tree_pss_mb(root: int) -> float:
 def spawn(argv: Sequence[str], ctx: Context, env: dict[str, str] | None = None, tree: bool = False) -> Measure:
     """One process: wall time and its own peak resident memory (Linux: ru_maxrss in KiB, the
     largest of the process and its children). With `tree`, the peak of the whole process tree's
-    memory together is sampled too (every 50 ms, from /proc; it costs the run a little CPU)."""
+    memory together is sampled too (every 100 ms, from /proc; it costs the run a little CPU)."""
     import threading
 
     started = time.perf_counter()
@@ -139,7 +139,7 @@ def spawn(argv: Sequence[str], ctx: Context, env: dict[str, str] | None = None, 
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.05):
+        while not done.wait(0.1):
             peak[0] = max(peak[0], tree_pss_mb(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True) if tree else None
