@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -105,3 +106,20 @@ def write(fmt: Format, sheets: list[Sheet], options: Options) -> bytes:
             raise template_failure(exc) from None
         raise
     return data
+
+
+PATIENT_MARK = "\ue000ketaprep-patient\ue001"
+"""Stands for the patient's name in a handout made once for every patient of the same set, time
+and language (a batch); private-use characters: never in a name, never printed."""
+MEMO = 512
+"""Handouts kept made that way at most (a day's list has a few dozen set, time and language)."""
+
+
+def with_patient(sheet: Sheet, patient: str) -> Sheet:
+    """The same sheet for another patient's name (the timeline's appointment and each handout)."""
+    return dataclasses.replace(
+        sheet,
+        timeline=dataclasses.replace(sheet.timeline, appointment=dataclasses.replace(sheet.timeline.appointment,
+                                                                                     patient=patient)),
+        handouts=tuple(dataclasses.replace(h, patient=patient) for h in sheet.handouts),
+    )

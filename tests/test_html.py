@@ -440,3 +440,16 @@ def test_when_column_keeps_each_date_whole() -> None:
     assert any("Wednesday\u00a025\u00a0November" in cell for cell in cells), cells
     assert any("mercredi\u00a025\u00a0novembre" in cell for cell in cells), cells
     assert not any(re.search(r"[^\W\d_]+ \d{1,2} [^\W\d_]+", cell) for cell in cells)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "en+fr"])
+def test_a_handout_made_once_for_a_time_is_the_patients_own_for_any_name(lang: str) -> None:
+    """A batch renders the built-in template once per set, time and language and puts each name
+    in (text, running header, page name): the result must equal that patient's own rendering."""
+    memo: dict[Any, tuple[str, str, str]] = {}
+    names = ["Ada Test", "Zoé O'Brien-Lévesque", '<b>"Bold"</b> & Co', "9:00 a.m. Test", "x}{y;z\\ \"/*", "Ünïcödé 名前",
+             "Page 1 / 2"]
+    for name in names:
+        one = sheet_for("iv-pain-4h", patient=name, lang=lang)
+        assert html_format.patient_parts(one, Options(), ("shared",), memo) == html_format.parts(one, Options()), name
+    assert len(memo) == 1

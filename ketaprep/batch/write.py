@@ -94,7 +94,7 @@ def write_all(checked: Checked, request: Request, reporter: Reporter) -> Outcome
             if request.fmt == "pdf":
                 _write_pdf(entries, builder, folder, request.options, writer, failed, outcome, title, sets)
             elif request.fmt == "html":
-                _write_html(entries, builder, folder, request.options, writer, failed, outcome, title)
+                _write_html(entries, builder, folder, request.options, writer, failed, outcome, title, sets)
             else:  # text, json, ics: no print file
                 for _sheet in _write_each(entries, builder, request.fmt, request.options, extension, writer, failed):
                     pass
@@ -192,23 +192,26 @@ def _write_html(
     writer: Writer,
     failed: Callable[[Entry, KetaprepError], None],
     outcome: Outcome,
-    title: str | None = None,
+    title: str | None,
+    sets: SetCache,
 ) -> None:
-    """Each patient's page, rendered once: written as its own file and appended to the print file."""
-    from ketaprep.formats.html_format import parts
+    """Each patient's page, rendered once (once for every patient of the same set, time and
+    language, with the name put in): written as its own file and appended to the print file."""
+    from ketaprep.formats.html_format import parts, patient_parts
 
     combined_options = dataclasses.replace(options, document_title=title)
     if not splices(entries, builder, options, combined_options):  # a clinic template that needs a second rendering
         sheets = _write_each(entries, builder, "html", options, "html", writer, failed)
         _write_combined_html(sheets, folder, combined_options, COMBINED["html"], writer, outcome)
         return
+    memo: dict[Hashable, tuple[str, str, str]] = {}
     with contextlib.ExitStack() as stack:
         combined: IO[bytes] | None = None
         ending = ""
         for entry in entries:
             try:
                 sheet = builder(entry)
-                head, body, tail = parts(sheet, options)
+                head, body, tail = patient_parts(sheet, options, sets.shared(entry), memo)
             except KetaprepError as exc:
                 failed(entry, exc)
                 continue

@@ -8,7 +8,6 @@ SOURCE_DATE_EPOCH). Every value in the template is escaped as a Typst string lit
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Hashable, Iterable
 from functools import cache, partial
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 from ketaprep.errors import AppointmentError, KetaprepError
 from ketaprep.formats.typst_escape import typst_escape
 from ketaprep.qr import codes
-from ketaprep.sheet import Options, Sheet
+from ketaprep.sheet import MEMO, PATIENT_MARK, Options, Sheet, with_patient
 from ketaprep.templates_env import TEMPLATE_DIR, environment
 from ketaprep.typst_compile import FONT_DIR as FONT_DIR
 from ketaprep.typst_compile import PDF_STANDARDS as PDF_STANDARDS
@@ -95,12 +94,6 @@ def source(sheets: Iterable[Sheet], options: Options) -> str:
         raise
 
 
-PATIENT_MARK = "\ue000ketaprep-patient\ue001"
-"""Stands for the patient's name in markup made once for every patient at the same time (private-use
-characters: never in a name, never printed)."""
-MEMO = 512
-
-
 def patient_source(sheet: Sheet, options: Options, shared: Hashable | None, memo: dict[Hashable, str]) -> str:
     """`source([sheet], options)`, checked for printable characters; made from `memo` when another
     patient's sheet shares everything but the name (`shared`, from the batch's set cache).
@@ -116,13 +109,7 @@ def patient_source(sheet: Sheet, options: Options, shared: Hashable | None, memo
         return markup
     found = memo.get(shared)
     if found is None:
-        marked = dataclasses.replace(
-            sheet,
-            timeline=dataclasses.replace(sheet.timeline, appointment=dataclasses.replace(
-                sheet.timeline.appointment, patient=PATIENT_MARK)),
-            handouts=tuple(dataclasses.replace(h, patient=PATIENT_MARK) for h in sheet.handouts),
-        )
-        found = source([marked], options)
+        found = source([with_patient(sheet, PATIENT_MARK)], options)
         check_printable([], found)
         if len(memo) >= MEMO:
             memo.clear()
