@@ -104,9 +104,7 @@ def png_file(folder: Path, text: str) -> str:
     name = "qr-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24] + ".png"
     path = folder / name
     if not path.exists():
-        buffer = io.BytesIO()
-        _symbol(text).save(buffer, kind="png", scale=PNG_SCALE, border=4)
-        path.write_bytes(buffer.getvalue())
+        path.write_bytes(_png(text))
     return name
 
 
@@ -173,12 +171,17 @@ def _symbol(text: str) -> segno.QRCode:
     return segno.make(text, error="l", micro=False, encoding="utf-8", eci=True)
 
 
-@lru_cache(maxsize=1024)
-def png_bytes_expression(text: str) -> str:
-    """The QR code of `text` as a PNG (3 pixels a module, a 4-module quiet zone), as Typst code."""
+def _png(text: str) -> bytes:
+    """The QR code of `text` as a PNG (PNG_SCALE pixels a module, a 4-module quiet zone)."""
     buffer = io.BytesIO()
     _symbol(text).save(buffer, kind="png", scale=PNG_SCALE, border=4)
-    return "bytes((" + ",".join(map(str, buffer.getvalue())) + ",))"
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1024)
+def png_bytes_expression(text: str) -> str:
+    """The QR code of `text` as a PNG, as Typst code (`bytes((...))`)."""
+    return "bytes((" + ",".join(map(str, _png(text))) + ",))"
 
 
 @lru_cache(maxsize=4096)

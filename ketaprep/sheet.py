@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from ketaprep.handout import Handout, build_handout
 from ketaprep.loader import LoadedSet
@@ -113,6 +114,18 @@ PATIENT_MARK = "\ue000ketaprep-patient\ue001"
 and language (a batch); private-use characters: never in a name, never printed."""
 MEMO = 512
 """Handouts kept made that way at most (a day's list has a few dozen set, time and language)."""
+T = TypeVar("T")
+
+
+def made_once(memo: dict[Hashable, T], shared: Hashable, make: Callable[[], T]) -> T:
+    """`memo[shared]`, made by `make` the first time (the memo is emptied past MEMO entries)."""
+    found = memo.get(shared)
+    if found is None:
+        found = make()
+        if len(memo) >= MEMO:
+            memo.clear()
+        memo[shared] = found
+    return found
 
 
 def with_patient(sheet: Sheet, patient: str) -> Sheet:

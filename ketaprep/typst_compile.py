@@ -59,6 +59,24 @@ def compile_markup(markup: str, root: str, timestamp: dt.datetime, standards: li
     return pdf
 
 
+def compile_claiming(markup: str, root: str, timestamp: dt.datetime, standards: list[str],
+                     clinic_template: bool) -> bytes:
+    """`compile_markup`, its failure a KetaprepError naming the Typst problem only (the diagnostic
+    could quote patient text). A clinic's own template that the claimed standard refuses (an image
+    without alt text...) still prints: the file is tagged as Typst tags it, and claims no standard."""
+    import typst
+
+    try:
+        try:
+            return compile_markup(markup, root, timestamp, standards)
+        except typst.TypstError:
+            if not standards or not clinic_template:
+                raise
+            return compile_markup(markup, root, timestamp, [])
+    except typst.TypstError as exc:
+        raise KetaprepError(f"the PDF template {TEMPLATE} could not be laid out: {exc.message}") from None
+
+
 # --- a batch's PDF worker process (see batch.pdfpool) ------------------------------------------
 
 
@@ -74,20 +92,8 @@ class Job:
 
 
 def compile_job(job: Job) -> bytes:
-    """The PDF of one job (raises KetaprepError with the Typst problem only, never patient text)."""
-    import typst
-
-    try:
-        try:
-            return compile_markup(job.markup, job.root, job.timestamp, PDF_STANDARDS)
-        except typst.TypstError:
-            if not job.clinic_template:
-                raise
-            # A clinic's own template that PDF/UA-1 refuses (an image without alt text...) still
-            # prints: the file is tagged as Typst tags it, and claims no standard.
-            return compile_markup(job.markup, job.root, job.timestamp, [])
-    except typst.TypstError as exc:
-        raise KetaprepError(f"the PDF template {TEMPLATE} could not be laid out: {exc.message}") from None
+    """The PDF of one job, claiming PDF/UA-1 (raises KetaprepError naming the Typst problem only)."""
+    return compile_claiming(job.markup, job.root, job.timestamp, PDF_STANDARDS, job.clinic_template)
 
 
 def start_worker() -> None:

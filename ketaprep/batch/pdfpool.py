@@ -74,8 +74,12 @@ class Task:
 
     members: list[Any]
     jobs: list[Job]
-    future: concurrent.futures.Future[list[bytes | str]] | None
+    future: concurrent.futures.Future[list[bytes | str]] | None = None
     results: list[bytes | str] | None = None
+
+    @classmethod
+    def of(cls, group: list[tuple[Any, Job]]) -> Task:
+        return cls([item for item, _job in group], [job for _item, job in group])
 
 
 class Compiled:
@@ -131,20 +135,20 @@ class Compiled:
                 # (rather than wait), its results queued in order behind theirs.
                 group = next_group()
                 if group:
-                    pending.append(Task([item for item, _job in group], [job for _item, job in group], None,
-                                        compile_group([job for _item, job in group])))
+                    task = Task.of(group)
+                    task.results = compile_group(task.jobs)
+                    pending.append(task)
                 continue
             yield from self._collect(pending.popleft())
 
     def _submit(self, group: list[tuple[Any, Job]]) -> Task:
         assert self.pool is not None
-        members, jobs = [item for item, _job in group], [job for _item, job in group]
-        future: concurrent.futures.Future[list[bytes | str]] | None
+        task = Task.of(group)
         try:
-            future = self.pool.submit(compile_group, jobs)
+            task.future = self.pool.submit(compile_group, task.jobs)
         except (concurrent.futures.BrokenExecutor, RuntimeError):
-            future = None  # compiled here when its turn comes
-        return Task(members, jobs, future)
+            pass  # no future: compiled here when its turn comes
+        return task
 
     def _collect(self, task: Task) -> Iterator[tuple[Any, bytes | KetaprepError]]:
         results = task.results

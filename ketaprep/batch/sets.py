@@ -8,7 +8,7 @@ from typing import Any
 from ketaprep.batch.request import Entry, Request
 from ketaprep.errors import KetaprepError, SetError
 from ketaprep.loader import LoadedSet, SetLibrary
-from ketaprep.sheet import Sheet, make_sheet
+from ketaprep.sheet import Sheet, make_sheet, with_patient
 from ketaprep.timeline import Appointment, Timeline, compute
 
 
@@ -67,12 +67,8 @@ class SetCache:
             if len(self._sheets) >= self.MEMO:
                 self._sheets.clear()
             self._sheets[memo] = proto
-        return dataclasses.replace(
-            proto,
-            timeline=dataclasses.replace(proto.timeline, appointment=appointment),
-            handouts=tuple(dataclasses.replace(h, patient=appointment.patient) for h in proto.handouts),
-            row=entry.number,
-        )
+        # the memo's key holds every field of the appointment but the name: the name put in makes it whole
+        return dataclasses.replace(with_patient(proto, appointment.patient), row=entry.number)
 
     def shared(self, entry: Entry) -> tuple[Any, ...] | None:
         """What the entry's sheet shares with every other sheet of the same set, day, time, length

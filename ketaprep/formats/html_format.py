@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from ketaprep.handout import Handout
 from ketaprep.qr import QrCode, codes
-from ketaprep.sheet import MEMO, PATIENT_MARK, Options, Sheet, with_patient
+from ketaprep.sheet import PATIENT_MARK, Options, Sheet, made_once, with_patient
 from ketaprep.templates_env import environment
 
 TEMPLATE = "handout.html.j2"
@@ -161,12 +161,7 @@ def patient_parts(
     patient = sheet.timeline.appointment.patient
     if shared is None or options.templates_dir is not None or not patient.strip():
         return parts(sheet, options)
-    found = memo.get(shared)
-    if found is None:
-        found = parts(with_patient(sheet, PATIENT_MARK), options)
-        if len(memo) >= MEMO:
-            memo.clear()
-        memo[shared] = found
+    found = made_once(memo, shared, lambda: parts(with_patient(sheet, PATIENT_MARK), options))
     swaps = [(css_string(PATIENT_MARK)[1:-1], css_string(patient)[1:-1]), (PATIENT_MARK, str(escape(patient)))]
     for h in sheet.handouts:
         swaps.append((page_name(dataclasses.replace(h, patient=PATIENT_MARK)), page_name(h)))

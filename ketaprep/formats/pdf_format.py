@@ -12,21 +12,17 @@ import datetime as dt
 from collections.abc import Hashable, Iterable
 from functools import cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ketaprep.errors import AppointmentError, KetaprepError
 from ketaprep.formats.typst_escape import typst_escape
 from ketaprep.qr import codes
-from ketaprep.sheet import MEMO, PATIENT_MARK, Options, Sheet, with_patient
+from ketaprep.sheet import PATIENT_MARK, Options, Sheet, made_once, with_patient
 from ketaprep.templates_env import TEMPLATE_DIR, environment
 from ketaprep.typst_compile import FONT_DIR as FONT_DIR
 from ketaprep.typst_compile import PDF_STANDARDS as PDF_STANDARDS
 from ketaprep.typst_compile import TEMPLATE as TEMPLATE
-from ketaprep.typst_compile import compile_markup as compile_markup
+from ketaprep.typst_compile import compile_claiming
 from ketaprep.typst_compile import fonts as fonts
-
-if TYPE_CHECKING:
-    pass
 
 CACHE_AGE = 10
 """typst-py calls `comemo::evict(10)` after every compilation."""
@@ -107,14 +103,13 @@ def patient_source(sheet: Sheet, options: Options, shared: Hashable | None, memo
         markup = source([sheet], options)
         check_printable([], markup)
         return markup
-    found = memo.get(shared)
-    if found is None:
-        found = source([with_patient(sheet, PATIENT_MARK)], options)
-        check_printable([], found)
-        if len(memo) >= MEMO:
-            memo.clear()
-        memo[shared] = found
-    return found.replace(typst_escape(PATIENT_MARK), typst_escape(patient))
+
+    def make() -> str:
+        markup = source([with_patient(sheet, PATIENT_MARK)], options)
+        check_printable([], markup)
+        return markup
+
+    return made_once(memo, shared, make).replace(typst_escape(PATIENT_MARK), typst_escape(patient))
 
 
 def creation_time(sheet: Sheet) -> dt.datetime:
@@ -125,34 +120,16 @@ def creation_time(sheet: Sheet) -> dt.datetime:
 
 def write(sheets: list[Sheet], options: Options) -> bytes:
     """One PDF for the sheets; more than one sheet makes a combined, print-ready file."""
-    import typst
-
     markup = source(sheets, options)
     check_printable(sheets, markup)
     root = options.templates_dir or TEMPLATE_DIR
     check_root(root)
     standards = PDF_STANDARDS if len(sheets) == 1 else []
     try:
-        try:
-            pdf = _compile(markup, root, sheets[0], standards)
-        except typst.TypstError:
-            if not standards or options.templates_dir is None:
-                raise
-            # A clinic's own template that PDF/UA-1 refuses (an image without alt text...)
-            # still prints: the file is tagged as Typst tags it, and claims no standard.
-            pdf = _compile(markup, root, sheets[0], [])
-    except typst.TypstError as exc:
-        # The message names the Typst problem only; the diagnostic could quote patient text.
-        raise KetaprepError(f"the PDF template {TEMPLATE} could not be laid out: {exc.message}") from None
+        return compile_claiming(markup, str(root), creation_time(sheets[0]), standards, options.templates_dir is not None)
     finally:
         if len(sheets) > 1:
             release_memory()
-    assert isinstance(pdf, bytes)
-    return pdf
-
-
-def _compile(markup: str, root: Path, first: Sheet, standards: list[str]) -> bytes:
-    return compile_markup(markup, str(root), creation_time(first), standards)
 
 
 def check_root(root: Path) -> None:
