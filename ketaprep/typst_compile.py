@@ -9,7 +9,6 @@ the machine's.
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 TEMPLATE = "handout.typ.j2"
-STOPPING = {signal.SIGINT, signal.SIGTERM}
 PDF_STANDARDS = ["ua-1"]
 """A single patient's PDF claims PDF/UA-1 (tagged, language and title shown); Typst checks it."""
 
@@ -100,9 +98,9 @@ def start_worker() -> None:
     """In each worker: Ctrl-C and SIGTERM are the main process's to handle (it stops the
     workers itself, when they have handed back what they were compiling), and the fonts are
     read before the first job arrives."""
-    for signum in STOPPING:  # one held back since the start is dropped
-        signal.signal(signum, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
+    from ketaprep.stops import ignored
+
+    ignored()
     fonts()
 
 

@@ -1,6 +1,8 @@
 """A batch's PDFs: each patient's own file tagged (PDF/UA-1) in that patient's language and
 compiled on its own, across worker processes; the same files whether or not workers are used;
-one patient's failure in a worker is that row's; Ctrl-C stops the workers quietly."""
+one patient's failure in a worker is that row's; the print file is the same whether it is put
+together in a process of its own or here, even if that process dies; Ctrl-C stops the workers
+quietly."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from test_qr import PATIENT, check_codes, decode_pdf
 
 from ketaprep.batch import pdfpool
 from ketaprep.errors import KetaprepError
+from ketaprep.pdf_join import JoinerProcess, PdfJoiner
 from ketaprep.typst_compile import Job
 
 DAY = "2026-11-24"
@@ -148,6 +151,61 @@ def test_a_worker_that_dies_leaves_its_patients_to_the_main_process(monkeypatch:
     assert all(isinstance(pdf, bytes) and pdf.startswith(b"%PDF") for _n, pdf in results)
 
 
+def patient_pdfs(tmp_path: Path, count: int) -> list[Path]:
+    """`count` patients' own PDFs, as a batch writes them."""
+    out = tmp_path / "own"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000", pdfpool.ENV: "0"}
+    env.pop("KETAPREP_CLINIC", None)
+    subprocess.run([sys.executable, "-m", "ketaprep", "batch", str(mixed_list(tmp_path, count)), "-o", str(out),  # noqa: S603
+                    "--format", "pdf"], check=True, capture_output=True, env=env, cwd=tmp_path)
+    return sorted(p for p in out.glob("*.pdf") if p.name != "handouts.pdf")
+
+
+def joined_here(paths: list[Path], duplex: bool) -> bytes:
+    joiner = PdfJoiner(duplex, "Handouts to print: day.csv")
+    for path in paths:
+        joiner.add(path)
+    handle = io.BytesIO()
+    joiner.write(handle)
+    return handle.getvalue()
+
+
+@pytest.mark.parametrize("killed_after", [None, 0, 3, 6])
+def test_the_print_file_from_its_own_process_is_the_one_made_here_even_if_the_process_dies(
+    tmp_path: Path, killed_after: int | None
+) -> None:
+    """Killed before any file, midway or after the last (out of memory...), the joiner process
+    loses nothing: the main process puts the print file together from the same files."""
+    paths = patient_pdfs(tmp_path, 6)
+    joiner = JoinerProcess(True, "Handouts to print: day.csv")
+    try:
+        for n, path in enumerate(paths):
+            if n == killed_after:
+                joiner.process.kill()
+                joiner.process.join()
+            joiner.add(path)
+        if killed_after == len(paths):
+            joiner.process.kill()
+            joiner.process.join()
+        joiner.write_to(str(tmp_path / "print.pdf"))
+    finally:
+        joiner.close()
+    assert not joiner.process.is_alive()
+    made = (tmp_path / "print.pdf").read_bytes()
+    assert made == joined_here(paths, duplex=True)
+    assert len(PdfReader(io.BytesIO(made)).pages) == 6 * 2 + 2 * 2  # the 2 bilingual sheets have two handouts
+
+
+def test_the_joiner_process_that_cannot_write_says_why_as_the_disk_does(tmp_path: Path) -> None:
+    paths = patient_pdfs(tmp_path, 1)
+    joiner = JoinerProcess(False)
+    joiner.add(paths[0])
+    with pytest.raises(OSError, match="No such file or directory") as caught:
+        joiner.write_to(str(tmp_path / "gone" / "print.pdf"))
+    assert caught.value.errno == 2
+    assert not joiner.process.is_alive()
+
+
 def test_the_workers_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(pdfpool.ENV, "many")
     with pytest.raises(KetaprepError, match="KETAPREP_PDF_WORKERS='many': expected a whole number"):
@@ -190,7 +248,7 @@ def test_ctrl_c_at_the_terminal_stops_a_pdf_batch_and_its_workers_quietly(tmp_pa
             break
         time.sleep(0.01)
     assert process.poll() is None, "the batch finished before it could be interrupted; make the list longer"
-    assert len(session_processes(process.pid)) >= 3  # the batch and its two workers
+    assert len(session_processes(process.pid)) >= 4  # the batch, its two workers and the print file's joiner
     os.killpg(process.pid, signum)
     _stdout, stderr = process.communicate(timeout=120)
     err = stderr.decode()

@@ -89,6 +89,18 @@ class Folder:
     @contextlib.contextmanager
     def open(self, name: str, sync: bool = False) -> Iterator[IO[bytes]]:
         """A file under a temporary name, renamed to `name` only once complete."""
+        with self._open(name, sync) as (_temp, handle):
+            yield handle
+
+    @contextlib.contextmanager
+    def open_elsewhere(self, name: str, sync: bool = False) -> Iterator[str]:
+        """`open` for a file another process writes: the temporary file's path, renamed to `name`
+        once the block ends (an OSError raised in it is a DiskError, as for `open`)."""
+        with self._open(name, sync) as (temp, _handle):
+            yield temp
+
+    @contextlib.contextmanager
+    def _open(self, name: str, sync: bool) -> Iterator[tuple[str, IO[bytes]]]:
         assert "/" not in name and "\\" not in name and not name.startswith(".")
         try:
             fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.path)
@@ -97,7 +109,7 @@ class Folder:
         self.temps.add(temp)
         try:
             with self._fdopen(fd) as handle:
-                yield handle
+                yield temp, handle
                 handle.flush()
                 if sync:
                     os.fsync(handle.fileno())

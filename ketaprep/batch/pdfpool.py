@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import os
-import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ketaprep.batch.signals import signals_deferred
 from ketaprep.errors import KetaprepError
-from ketaprep.typst_compile import STOPPING, Job, compile_group, compile_job, start_worker, worker_ready
+from ketaprep.stops import held_back
+from ketaprep.typst_compile import Job, compile_group, compile_job, start_worker, worker_ready
 
 GROUP = 8
 """Sheets per task: few enough to keep every worker busy to the end, enough to make handing
@@ -52,20 +51,6 @@ def workers_for(count: int) -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return cores if cores > 1 else 0
-
-
-@contextlib.contextmanager
-def _stops_blocked() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back in this thread while the workers start. They inherit them
-    held back and ignore them from their first instruction on (`typst_compile.start_worker`), so a Ctrl-C at
-    the terminal, which reaches every process of the group, is the main process's alone and
-    never prints a worker's traceback. In the main process it is delivered (not lost) once
-    released."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 @dataclass
@@ -95,7 +80,7 @@ class Compiled:
             self.pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
             )
-            with _stops_blocked():  # inherited: a Ctrl-C at the terminal is the main process's alone
+            with held_back():  # inherited (ketaprep.stops): a Ctrl-C at the terminal is the main process's alone
                 for _ in range(workers):  # one task each starts every worker now, not later
                     self.pool.submit(worker_ready)
 

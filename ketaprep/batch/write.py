@@ -248,7 +248,7 @@ def _write_pdf(
     across worker processes (`batch.pdfpool`), written in appointment order and appended to the
     print file."""
     from ketaprep.batch.pdfpool import each_pdf, workers_for
-    from ketaprep.batch.printfile import PdfJoiner
+    from ketaprep.pdf_join import JoinerProcess, PdfJoiner
     from ketaprep.formats.pdf_format import check_root, creation_time, patient_source
     from ketaprep.typst_compile import Job
 
@@ -276,8 +276,12 @@ def _write_pdf(
                     continue
                 yield (entry, sheet), Job(markup, str(root), creation_time(sheet), options.templates_dir is not None)
 
-        joiner = PdfJoiner(duplex=options.duplex, title=title)
-        for (entry, sheet), result in each_pdf(workers_for(len(entries)), jobs(), checkpoint):
+        workers = workers_for(len(entries))
+        # on several cores the print file is put together beside the workers, in a process of its own
+        joiner = JoinerProcess(options.duplex, title) if workers else PdfJoiner(options.duplex, title)
+        if isinstance(joiner, JoinerProcess):
+            stack.callback(joiner.close)
+        for (entry, sheet), result in each_pdf(workers, jobs(), checkpoint):
             if isinstance(result, KetaprepError):
                 failed(entry, result)
                 continue
@@ -285,8 +289,12 @@ def _write_pdf(
             writer.later(partial(joiner.add, folder.path / f"{entry.stem}.pdf"))  # in the writer thread, once written
         writer.flush()  # every patient's file first: the print file is the last to appear
         if joiner.pages:
-            with folder.open(COMBINED["pdf"], sync=True) as handle:
-                joiner.write(handle)
+            if isinstance(joiner, JoinerProcess):
+                with folder.open_elsewhere(COMBINED["pdf"], sync=True) as temp:
+                    joiner.write_to(temp)
+            else:
+                with folder.open(COMBINED["pdf"], sync=True) as handle:
+                    joiner.write(handle)
             outcome.combined = folder.path / COMBINED["pdf"]
 
 

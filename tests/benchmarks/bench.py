@@ -390,6 +390,7 @@ def bench_batch_pdf(ctx: Context) -> list[Row]:
     every = batch_pdf(ctx, 1000, None)
     one = batch_pdf(ctx, 1000, "0")
     bare = typst_floor(ctx, 1000)
+    alone = main_alone(ctx, 1000)
     name = "batch 1,000 rows to pdf, tagged (process)"
     return [
         Row(name, every.seconds, target=6.0, cpu=every.cpu, peak_mb=every.tree_mb, peak_target_mb=500,
@@ -401,7 +402,27 @@ def bench_batch_pdf(ctx: Context) -> list[Row]:
         Row("  batch 1,000 to pdf, against the bare Typst floor", every.seconds, target=bare.seconds,
             ratio_to="bare Typst 2,000 pages", baseline=bare.seconds,
             note=f"target: the floor; load {os.getloadavg()[0]:.1f}"),
+        Row("  its main process alone (Typst compiles replaced)", alone.seconds, cpu=alone.cpu,
+            ratio_to="bare Typst 2,000 pages", baseline=bare.seconds,
+            note="the least any number of cores can bring the batch to"),
     ]
+
+
+def main_alone(ctx: Context, rows: int) -> Measure:
+    """The batch's main process on its own: each patient's Typst compile replaced by one fixed
+    PDF (tests/benchmarks/main_only.py), the print file put together as on several cores."""
+    listed = day_list(ctx, rows)
+    one = ctx.tmp / "out-pdf-1000-None"
+    sample = next((p for p in sorted(one.glob("*.pdf")) if p.name != "handouts.pdf"), None)
+    if sample is None:
+        raise Skip("no patient PDF to stand in for the compiles")
+    out = ctx.tmp / "out-pdf-main-alone"
+    argv = [sys.executable, str(Path(__file__).with_name("main_only.py")), str(sample), "batch", str(listed),
+            "--format", "pdf", "--output-dir", str(out)]
+    spawn(argv, ctx)
+    measures = [spawn(argv, ctx) for _ in range(max(1, min(ctx.runs, 3)))]
+    return Measure(statistics.median(m.seconds for m in measures), max(m.peak_mb for m in measures),
+                   statistics.median(m.cpu for m in measures))
 
 
 @benchmark("batch-html-flat")
