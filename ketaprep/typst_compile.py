@@ -98,9 +98,14 @@ def start_worker() -> None:
     """In each worker: Ctrl-C and SIGTERM are the main process's to handle (it stops the
     workers itself, when they have handed back what they were compiling), and the fonts are
     read before the first job arrives."""
+    import os
+
     from ketaprep.stops import ignored
 
     ignored()
+    # One thread for Typst in each worker: there is a worker per core already, and Typst's own
+    # threads, idle for a single patient's sheet, spin while they wait and take the other workers' time.
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
     fonts()
 
 

@@ -3,8 +3,10 @@ worker processes: one per core, each with its own kept Typst compiler.
 
 typst-py holds Python's lock while it compiles, so threads would not help; processes do. The
 main process builds each sheet and its Typst markup, hands groups of markup to the workers in
-appointment order, and writes the PDFs they return in that same order. A short list is
-compiled in the main process (starting the workers would cost more than they save).
+appointment order, and writes the PDFs they return in that same order; it compiles nothing
+itself while it has workers (with a memo of its own to fill, that was slower than waiting),
+and the print file is put together in a process of its own (`ketaprep.pdf_join`). A short list
+is compiled in the main process (starting the workers would cost more than they save).
 
 `KETAPREP_PDF_WORKERS` overrides the number of workers: 0 compiles in the main process
 whatever the list's length, N > 0 starts N workers even for a short list (the tests use it).
@@ -55,12 +57,11 @@ def workers_for(count: int) -> int:
 
 @dataclass
 class Task:
-    """A group of jobs: handed to a worker (`future`), or already compiled here (`results`)."""
+    """A group of jobs handed to a worker (`future`; None if the pool could not take it)."""
 
     members: list[Any]
     jobs: list[Job]
     future: concurrent.futures.Future[list[bytes | str]] | None = None
-    results: list[bytes | str] | None = None
 
     @classmethod
     def of(cls, group: list[tuple[Any, Job]]) -> Task:
@@ -114,16 +115,8 @@ class Compiled:
                     pending.append(self._submit(group))
             if not pending:
                 return
-            head = pending[0]
-            if head.future is not None and not head.future.done() and not exhausted:
-                # The workers are all busy: this process compiles the next group meanwhile
-                # (rather than wait), its results queued in order behind theirs.
-                group = next_group()
-                if group:
-                    task = Task.of(group)
-                    task.results = compile_group(task.jobs)
-                    pending.append(task)
-                continue
+            # This process compiles nothing while it has workers (a compile here, with a memo of
+            # its own to fill, was slower than waiting: the workers already have every core).
             yield from self._collect(pending.popleft())
 
     def _submit(self, group: list[tuple[Any, Job]]) -> Task:
@@ -136,8 +129,8 @@ class Compiled:
         return task
 
     def _collect(self, task: Task) -> Iterator[tuple[Any, bytes | KetaprepError]]:
-        results = task.results
-        if results is None and task.future is not None:
+        results = None
+        if task.future is not None:
             try:
                 results = task.future.result()
             except Exception:  # a worker died (killed, out of memory...): this group is compiled here

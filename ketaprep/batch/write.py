@@ -248,8 +248,8 @@ def _write_pdf(
     across worker processes (`batch.pdfpool`), written in appointment order and appended to the
     print file."""
     from ketaprep.batch.pdfpool import each_pdf, workers_for
-    from ketaprep.pdf_join import JoinerProcess, PdfJoiner
     from ketaprep.formats.pdf_format import check_root, creation_time, patient_source
+    from ketaprep.pdf_join import JoinerProcess, PdfJoiner
     from ketaprep.typst_compile import Job
 
     with contextlib.ExitStack() as stack:
