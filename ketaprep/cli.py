@@ -805,10 +805,12 @@ def batch(
             outcome = batching.run(request, reporter)
         except batching.Stopped as exc:
             typer.echo("stopped before anything was written.", err=True)
+            _STOP_SAID.append(exc.signum)
             raise typer.Exit(128 + exc.signum) from None
     batching.print_summary(outcome, sys.stdout.isatty())
     _note_no_profile(profile)
     if outcome.signum is not None:
+        _STOP_SAID.append(outcome.signum)  # the batch has said what was written: no "stopped." after it
         raise typer.Exit(128 + outcome.signum)
     if print_:
         _print_batch(outcome, list_file, printer, profile, copies, duplex)
@@ -932,12 +934,17 @@ def _safe(message: str) -> str:
     return safe_message(message)
 
 
+_STOP_SAID: list[int] = []
+"""A command that stopped on Ctrl-C or SIGTERM and said so itself (the batch's stop line)."""
+
+
 def main(argv: Optional[list[str]] = None, interrupt_guarded: bool = False) -> None:
     """The single error boundary: plain messages on stderr and the documented exit codes.
 
     `interrupt_guarded`: called by `ketaprep.entry`, which made Ctrl-C exit at once during
     start-up; from inside this boundary on, Ctrl-C is a KeyboardInterrupt handled below.
     """
+    _STOP_SAID.clear()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
@@ -952,7 +959,7 @@ def main(argv: Optional[list[str]] = None, interrupt_guarded: bool = False) -> N
                 typer.echo(command.get_help(ctx))
             raise SystemExit(EXIT_OK)
         code = command.main(args=args, prog_name="ketaprep", standalone_mode=False)
-        if code == 130 and isinstance(code, int):  # Typer turns a Ctrl-C inside a command into exit code 130
+        if code == 130 and isinstance(code, int) and not _STOP_SAID:  # Typer turns a Ctrl-C inside a command into 130
             typer.echo("stopped.", err=True)
     except click_exceptions.NoArgsIsHelpError as exc:
         assert exc.ctx is not None

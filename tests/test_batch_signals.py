@@ -83,6 +83,7 @@ def test_a_run_killed_mid_way_leaves_only_whole_files_and_a_rerun_completes(tmp_
     assert f"stopped by {how}: {count} handout(s) written, {rows - count} not written; the print file was not written; " \
            "manifest.json lists what was written." in err
     assert "Run the same command again to write them all." in err
+    assert "stopped.\n" not in err  # the stop is said once, with what was written
     numbers = summary(stdout.decode())
     assert (numbers["rows read"], numbers["handouts written"], numbers["not written"]) == (
         str(rows), str(count), str(rows - count))

@@ -394,7 +394,7 @@ def bench_batch_pdf(ctx: Context) -> list[Row]:
     name = "batch 1,000 rows to pdf, tagged (process)"
     return [
         Row(name, every.seconds, target=6.0, cpu=every.cpu, peak_mb=every.tree_mb, peak_target_mb=500,
-            note=f"{cores} cores; peak of all its processes together (PSS); main process alone {every.peak_mb:.0f} MB"),
+            note=f"{cores} cores; peak of all its processes together (PSS); largest single process {every.peak_mb:.0f} MB"),
         Row("  same on one core (KETAPREP_PDF_WORKERS=0)", one.seconds, cpu=one.cpu, peak_mb=one.tree_mb,
             note=f"speed-up with {cores} cores: x{one.seconds / every.seconds:.2f}"),
         Row("bare Typst compile, 2,000 plain pages (process)", bare.seconds, peak_mb=bare.peak_mb, cpu=bare.cpu,
