@@ -113,11 +113,13 @@ PATIENT_MARK = "\ue000ketaprep-patient\ue001"
 """Stands for the patient's name in a handout made once for every patient of the same set, time
 and language (a batch); private-use characters: never in a name, never printed."""
 MEMO = 512
-"""Handouts kept made that way at most (a day's list has a few dozen set, time and language)."""
+"""Things a batch keeps made once for the rows that share them (timelines, sheets, handouts) at
+most: a day's list has a few dozen set, time and language."""
+K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 
-def made_once(memo: dict[Hashable, T], shared: Hashable, make: Callable[[], T]) -> T:
+def made_once(memo: dict[K, T], shared: K, make: Callable[[], T]) -> T:
     """`memo[shared]`, made by `make` the first time (the memo is emptied past MEMO entries)."""
     found = memo.get(shared)
     if found is None:

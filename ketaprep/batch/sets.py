@@ -8,7 +8,7 @@ from typing import Any
 from ketaprep.batch.request import Entry, Request
 from ketaprep.errors import KetaprepError, SetError
 from ketaprep.loader import LoadedSet, SetLibrary
-from ketaprep.sheet import Sheet, make_sheet, with_patient
+from ketaprep.sheet import Sheet, made_once, make_sheet, with_patient
 from ketaprep.timeline import Appointment, Timeline, compute
 
 
@@ -16,8 +16,6 @@ class SetCache:
     """Sets by key, loaded once (a set that fails to load is reported in full once), and the
     work rows share: patients at the same time on the same set have the same timeline and,
     unless the set's text names the patient, the same handout but for the name."""
-
-    MEMO = 512  # distinct (set, day, time, length, language) kept; a day's list has a few dozen
 
     def __init__(self, library: SetLibrary) -> None:
         self.library = library
@@ -44,12 +42,8 @@ class SetCache:
     def timeline(self, key: str, appointment: Appointment) -> Timeline:
         """The timeline for this appointment (computed once per set, day, time and length)."""
         memo = (key, appointment.date, appointment.start, appointment.duration, appointment.timezone)
-        found = self._timelines.get(memo)
-        if found is None:
-            found = compute(self.get(key).model, dataclasses.replace(appointment, patient=""))
-            if len(self._timelines) >= self.MEMO:
-                self._timelines.clear()
-            self._timelines[memo] = found
+        found = made_once(self._timelines, memo,
+                          lambda: compute(self.get(key).model, dataclasses.replace(appointment, patient="")))
         return dataclasses.replace(found, appointment=appointment)
 
     def sheet(self, entry: Entry, request: Request) -> Sheet:
@@ -59,14 +53,9 @@ class SetCache:
         if self._names_patient(entry.set_key, loaded):
             sheet = make_sheet(loaded, appointment, request.clinic, entry.lang, request.clock, request.generated)
             return dataclasses.replace(sheet, row=entry.number)
-        memo = (entry.set_key, appointment.date, appointment.start, appointment.duration, appointment.timezone, entry.lang)
-        proto = self._sheets.get(memo)
-        if proto is None:
-            anonymous = dataclasses.replace(appointment, patient="")
-            proto = make_sheet(loaded, anonymous, request.clinic, entry.lang, request.clock, request.generated)
-            if len(self._sheets) >= self.MEMO:
-                self._sheets.clear()
-            self._sheets[memo] = proto
+        anonymous = dataclasses.replace(appointment, patient="")
+        proto = made_once(self._sheets, _shared_key(entry), lambda: make_sheet(
+            loaded, anonymous, request.clinic, entry.lang, request.clock, request.generated))
         # the memo's key holds every field of the appointment but the name: the name put in makes it whole
         return dataclasses.replace(with_patient(proto, appointment.patient), row=entry.number)
 
@@ -76,8 +65,7 @@ class SetCache:
         loaded = self.get(entry.set_key)
         if self._names_patient(entry.set_key, loaded):
             return None
-        a = entry.appointment
-        return (entry.set_key, a.date, a.start, a.duration, a.timezone, entry.lang)
+        return _shared_key(entry)
 
     def _names_patient(self, key: str, loaded: LoadedSet) -> bool:
         """Does any text of the set use {{ patient }}? (Then each sheet is built on its own.)"""
@@ -95,3 +83,9 @@ class SetCache:
                         uses = True
             self.names_patient[key] = uses
         return self.names_patient[key]
+
+
+def _shared_key(entry: Entry) -> tuple[Any, ...]:
+    """All an entry's sheet shares with others but the name: set, day, time, length, zone, language."""
+    a = entry.appointment
+    return (entry.set_key, a.date, a.start, a.duration, a.timezone, entry.lang)
