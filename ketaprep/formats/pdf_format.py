@@ -98,18 +98,17 @@ def patient_source(sheet: Sheet, options: Options, shared: Hashable | None, memo
     (tests compare the two ways for many names); a clinic's template is rendered for each patient.
     """
     check_printable([sheet])
+
+    def checked(one: Sheet) -> str:
+        markup = source([one], options)
+        check_printable([], markup)
+        return markup
+
     patient = sheet.timeline.appointment.patient
     if shared is None or options.templates_dir is not None or not patient.strip():
-        markup = source([sheet], options)
-        check_printable([], markup)
-        return markup
-
-    def make() -> str:
-        markup = source([with_patient(sheet, PATIENT_MARK)], options)
-        check_printable([], markup)
-        return markup
-
-    return made_once(memo, shared, make).replace(typst_escape(PATIENT_MARK), typst_escape(patient))
+        return checked(sheet)
+    made = made_once(memo, shared, lambda: checked(with_patient(sheet, PATIENT_MARK)))
+    return made.replace(typst_escape(PATIENT_MARK), typst_escape(patient))
 
 
 def creation_time(sheet: Sheet) -> dt.datetime:
