@@ -20,6 +20,8 @@ from typing import IO, TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from typing import BinaryIO
 
+    from ketaprep.batch.atomic import Folder
+
 _KEPT = ("/Author", "/Creator", "/Producer", "/CreationDate", "/ModDate")
 _SPARE_FILES = 256
 """Open files left for everything else while the print file's sources are held open."""
@@ -89,6 +91,14 @@ class PdfJoiner:
         self.pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
         self.pdf.save(cast("BinaryIO", handle), deterministic_id=True)
 
+    def save_in(self, folder: Folder, name: str) -> None:
+        """The print file written into the batch's folder (atomically, synced)."""
+        with folder.open(name, sync=True) as handle:
+            self.write(handle)
+
+    def close(self) -> None:
+        """Nothing to end (the same steps as `JoinerProcess`)."""
+
 
 class JoinerProcess:
     """`PdfJoiner` in a process of its own: each patient's file is named to it (in order) once
@@ -145,6 +155,11 @@ class JoinerProcess:
             here.add(path)
         with open(temp, "wb") as handle:
             here.write(handle)
+
+    def save_in(self, folder: Folder, name: str) -> None:
+        """The print file written into the batch's folder by the process (atomically, synced)."""
+        with folder.open_elsewhere(name, sync=True) as temp:
+            self.write_to(temp)
 
     def close(self) -> None:
         """End the process (after a stop it is killed: its work is not wanted)."""

@@ -279,8 +279,7 @@ def _write_pdf(
         workers = workers_for(len(entries))
         # on several cores the print file is put together beside the workers, in a process of its own
         joiner = JoinerProcess(options.duplex, title) if workers else PdfJoiner(options.duplex, title)
-        if isinstance(joiner, JoinerProcess):
-            stack.callback(joiner.close)
+        stack.callback(joiner.close)
         for (entry, sheet), result in each_pdf(workers, jobs(), checkpoint):
             if isinstance(result, KetaprepError):
                 failed(entry, result)
@@ -289,12 +288,7 @@ def _write_pdf(
             writer.later(partial(joiner.add, folder.path / f"{entry.stem}.pdf"))  # in the writer thread, once written
         writer.flush()  # every patient's file first: the print file is the last to appear
         if joiner.pages:
-            if isinstance(joiner, JoinerProcess):
-                with folder.open_elsewhere(COMBINED["pdf"], sync=True) as temp:
-                    joiner.write_to(temp)
-            else:
-                with folder.open(COMBINED["pdf"], sync=True) as handle:
-                    joiner.write(handle)
+            joiner.save_in(folder, COMBINED["pdf"])
             outcome.combined = folder.path / COMBINED["pdf"]
 
 
