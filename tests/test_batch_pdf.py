@@ -151,13 +151,12 @@ def test_a_worker_that_dies_leaves_its_patients_to_the_main_process(monkeypatch:
     assert all(isinstance(pdf, bytes) and pdf.startswith(b"%PDF") for _n, pdf in results)
 
 
-def patient_pdfs(tmp_path: Path, count: int) -> list[Path]:
+def patient_pdfs(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int) -> list[Path]:
     """`count` patients' own PDFs, as a batch writes them."""
+    monkeypatch.setenv(pdfpool.ENV, "0")
     out = tmp_path / "own"
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000", pdfpool.ENV: "0"}
-    env.pop("KETAPREP_CLINIC", None)
-    subprocess.run([sys.executable, "-m", "ketaprep", "batch", str(mixed_list(tmp_path, count)), "-o", str(out),  # noqa: S603
-                    "--format", "pdf"], check=True, capture_output=True, env=env, cwd=tmp_path)
+    result = cli("batch", str(mixed_list(tmp_path, count)), "-o", str(out), "--format", "pdf")
+    assert result.code == 0, result.err
     return sorted(p for p in out.glob("*.pdf") if p.name != "handouts.pdf")
 
 
@@ -172,11 +171,11 @@ def joined_here(paths: list[Path], duplex: bool) -> bytes:
 
 @pytest.mark.parametrize("killed_after", [None, 0, 3, 6])
 def test_the_print_file_from_its_own_process_is_the_one_made_here_even_if_the_process_dies(
-    tmp_path: Path, killed_after: int | None
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed_after: int | None
 ) -> None:
     """Killed before any file, midway or after the last (out of memory...), the joiner process
     loses nothing: the main process puts the print file together from the same files."""
-    paths = patient_pdfs(tmp_path, 6)
+    paths = patient_pdfs(cli, tmp_path, monkeypatch, 6)
     joiner = JoinerProcess(True, "Handouts to print: day.csv")
     try:
         for n, path in enumerate(paths):
@@ -196,8 +195,10 @@ def test_the_print_file_from_its_own_process_is_the_one_made_here_even_if_the_pr
     assert len(PdfReader(io.BytesIO(made)).pages) == 6 * 2 + 2 * 2  # the 2 bilingual sheets have two handouts
 
 
-def test_the_joiner_process_that_cannot_write_says_why_as_the_disk_does(tmp_path: Path) -> None:
-    paths = patient_pdfs(tmp_path, 1)
+def test_the_joiner_process_that_cannot_write_says_why_as_the_disk_does(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = patient_pdfs(cli, tmp_path, monkeypatch, 1)
     joiner = JoinerProcess(False)
     joiner.add(paths[0])
     with pytest.raises(OSError, match="No such file or directory") as caught:
