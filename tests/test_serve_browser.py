@@ -355,6 +355,9 @@ def test_keyboard_alone_makes_one_patients_sheet(page: Any, tmp_path: Path) -> N
 def test_keyboard_alone_checks_and_prints_the_days_list(page: Any, tmp_path: Path) -> None:
     path = tmp_path / "today.csv"
     path.write_bytes(LIST)
+    # Playwright asks Chromium to hand it file choosers only once something listens for one, and
+    # does not wait for that: a listener from the start, so the Space below is never too early.
+    page.on("filechooser", lambda _chooser: None)
     tab_to(page, "Day's list")
     page.keyboard.press("Enter")
     page.wait_for_url("**/list")
